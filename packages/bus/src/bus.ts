@@ -1,0 +1,175 @@
+import type { EventContract } from '@converge/contracts';
+import { injectTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
+import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { createBusMetrics } from './bus-metrics.ts';
+import { deadLetterTopic } from './dead-letter.ts';
+import { encodeEvent, sharedHeaders, type OutgoingEvent } from './envelope.ts';
+import { pinoLogCreator } from './kafka-log.ts';
+import { startSubscription, type SubscribeOptions, type Subscription } from './subscription.ts';
+
+export interface BusOptions {
+  brokers: string[];
+  clientId: string;
+  /** The CloudEvents `source` of everything this bus publishes: the service name. */
+  source: string;
+  logger: Logger;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Retention of the topic and of its dead-letter topic (default 7 days). */
+  retentionMs?: number;
+}
+
+export interface Bus {
+  connect(): Promise<void>;
+  /** Creates each topic and its `<topic>.dlt`; topics that already exist are left as they are. */
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /** Validates and publishes one event; resolves with its id once the broker acknowledged it. */
+  publish<T>(contract: EventContract<T>, event: OutgoingEvent<T>): Promise<string>;
+  /**
+   * Validates every event, then publishes them in one request (all or nothing is sent when one is invalid).
+   * Keep a batch well under the broker's 1 MB batch limit, e.g. a few thousand small events.
+   */
+  publishMany<T>(contract: EventContract<T>, events: readonly OutgoingEvent<T>[]): Promise<string[]>;
+  subscribe(opts: SubscribeOptions): Promise<Subscription>;
+  /** Whether a broker answers; cheap enough for `/readyz` (cached for a second). */
+  isHealthy(): Promise<boolean>;
+  /** Stops every subscription gracefully, then the producer. */
+  disconnect(): Promise<void>;
+}
+
+const defaultRetentionMs = 7 * 24 * 60 * 60 * 1000;
+const healthTtlMs = 1_000;
+const healthTimeoutMs = 1_000;
+
+export function createBus(opts: BusOptions): Bus {
+  const logger = opts.logger.child({ component: 'bus' });
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(opts.logger),
+  });
+  // Idempotent: a retried send is written once. kafkajs then retries without limit (backing off up to 5 s),
+  // so a publish waits out a broker restart instead of failing; callers publish from an outbox relay.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+  });
+  const admin: Admin = kafka.admin();
+  const metrics = createBusMetrics();
+  const subscriptions = new Set<Subscription>();
+  let connecting: Promise<void> | undefined;
+  let health: { checkedAt: number; healthy: Promise<boolean> } | undefined;
+
+  async function send<T>(contract: EventContract<T>, events: readonly OutgoingEvent<T>[]): Promise<string[]> {
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': contract.topic,
+      'messaging.batch.message_count': events.length,
+      'cloudevents.event_type': contract.type,
+    };
+    return withSpan(`send ${contract.topic}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+      const traceHeaders: Record<string, string> = {};
+      injectTraceContext(traceHeaders);
+      const shared = sharedHeaders(contract, opts.source, traceHeaders);
+      const ids: string[] = [];
+      const messages: Message[] = [];
+      for (const event of events) {
+        const { id, message } = encodeEvent(contract, event, shared);
+        ids.push(id);
+        messages.push(message);
+      }
+      await producer.send({ topic: contract.topic, messages });
+      metrics.published(contract.topic, messages.length);
+      return ids;
+    });
+  }
+
+  async function probeBroker(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, healthTimeoutMs, false);
+    });
+    try {
+      const cluster = admin.describeCluster().then(
+        (described) => described.brokers.length > 0,
+        () => false,
+      );
+      return await Promise.race([cluster, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    connect: () => {
+      connecting ??= (async () => {
+        await producer.connect();
+        await admin.connect();
+        logger.info({ brokers: opts.brokers }, 'kafka connected');
+      })().catch((error: unknown) => {
+        connecting = undefined;
+        throw error;
+      });
+      return connecting;
+    },
+
+    ensureTopics: async (specs) => {
+      const topics = specs.flatMap((spec) =>
+        [spec.topic, deadLetterTopic(spec.topic)].map((topic) => ({
+          topic,
+          numPartitions: spec.partitions,
+          configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? defaultRetentionMs) }],
+        })),
+      );
+      const created = await admin.createTopics({ topics, waitForLeaders: true });
+      logger.info({ topics: topics.map((t) => t.topic), created }, 'topics ensured');
+    },
+
+    publish: async (contract, event) => {
+      const [id] = await send(contract, [event]);
+      if (id === undefined) throw new Error('publish produced no event id');
+      return id;
+    },
+
+    publishMany: (contract, events) => send(contract, events),
+
+    subscribe: async (subscribeOpts) => {
+      const subscription = await startSubscription(
+        { kafka, producer, logger: opts.logger, metrics },
+        subscribeOpts,
+      );
+      const tracked: Subscription = {
+        stop: async () => {
+          subscriptions.delete(tracked);
+          await subscription.stop();
+        },
+      };
+      subscriptions.add(tracked);
+      return tracked;
+    },
+
+    isHealthy: () => {
+      const now = Date.now();
+      if (!health || now - health.checkedAt > healthTtlMs)
+        health = { checkedAt: now, healthy: probeBroker() };
+      return health.healthy;
+    },
+
+    disconnect: async () => {
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await producer.disconnect();
+      await admin.disconnect();
+      metrics.close();
+      connecting = undefined;
+      logger.info('kafka disconnected');
+    },
+  };
+}

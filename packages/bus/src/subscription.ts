@@ -1,0 +1,169 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { extractTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
+import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { BusMetrics } from './bus-metrics.ts';
+import { deadLetterMessage, deadLetterTopic } from './dead-letter.ts';
+import { decodeEvent, envelopeHeaders, headerText, type ReceivedEvent } from './envelope.ts';
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  handle: (event: ReceivedEvent) => Promise<void>;
+  fromBeginning?: boolean;
+  /** Handler attempts before the event goes to the dead-letter topic (default 5). */
+  maxAttempts?: number;
+  /** Wait before the first retry, doubled for each further one (default 200 ms). */
+  retryDelayMs?: number;
+  /** Partitions handled in parallel (default 1); events of one partition are always handled in order. */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface Subscription {
+  /** Finishes the event in flight, commits what was handled and leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface SubscriptionDeps {
+  kafka: Kafka;
+  /** Shared with publishing; used here for dead letters. */
+  producer: Producer;
+  logger: Logger;
+  metrics: BusMetrics;
+}
+
+/** Outcome of one message: `done` moves the offset on; `abandoned` leaves it for redelivery (stopping). */
+type Outcome = 'done' | 'abandoned';
+
+export async function startSubscription(
+  deps: SubscriptionDeps,
+  opts: SubscribeOptions,
+): Promise<Subscription> {
+  const { kafka, producer, metrics } = deps;
+  const { groupId } = opts;
+  const logger = deps.logger.child({ component: 'bus', groupId });
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const retryDelayMs = opts.retryDelayMs ?? 200;
+
+  // A short fetch wait keeps `stop()` quick: kafkajs waits for the fetch in flight before leaving the group.
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    metrics.recordLag(groupId, payload.topic, payload.partition, Number(payload.offsetLag));
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+  });
+
+  async function deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+  ): Promise<void> {
+    await producer.send({
+      topic: deadLetterTopic(topic),
+      messages: [deadLetterMessage(topic, partition, message, reason)],
+    });
+    metrics.deadLettered(topic, groupId);
+    logger.warn({ topic, partition, offset: message.offset, reason }, 'message dead-lettered');
+  }
+
+  async function handleWithRetries(
+    spanName: string,
+    event: ReceivedEvent,
+    message: KafkaMessage,
+    payload: EachBatchPayload,
+  ): Promise<Outcome> {
+    const headers = message.headers ?? {};
+    const parent = extractTraceContext({
+      traceparent: headerText(headers, envelopeHeaders.traceparent),
+      tracestate: headerText(headers, envelopeHeaders.tracestate),
+    });
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': event.topic,
+      'messaging.consumer.group.name': groupId,
+      'messaging.message.id': event.id,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withSpan(spanName, { kind: SpanKind.CONSUMER, parent, attributes }, () => opts.handle(event));
+        return 'done';
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (attempt >= maxAttempts) {
+          await deadLetter(
+            event.topic,
+            event.partition,
+            message,
+            `handler failed ${attempt} times: ${reason}`,
+          );
+          return 'done';
+        }
+        logger.warn(
+          { err: error, eventId: event.id, type: event.type, attempt },
+          'event handler failed, retrying',
+        );
+        await delay(retryDelayMs * 2 ** (attempt - 1));
+        if (!payload.isRunning() || payload.isStale()) return 'abandoned';
+        await payload.heartbeat();
+      }
+    }
+  }
+
+  // Heartbeats between messages keep a slow batch from costing the group membership; an await per message
+  // would cost throughput, and kafkajs sends at most one per heartbeat interval anyway.
+  const heartbeatEveryMs = 1_000;
+  let lastHeartbeat = Date.now();
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const spanName = `process ${batch.topic}`;
+    let handled = 0;
+    try {
+      for (const message of batch.messages) {
+        if (!payload.isRunning() || payload.isStale()) break;
+        const decoded = decodeEvent(batch.topic, batch.partition, message);
+        if (decoded.ok) {
+          if ((await handleWithRetries(spanName, decoded.event, message, payload)) === 'abandoned') break;
+          handled++;
+        } else {
+          await deadLetter(batch.topic, batch.partition, message, decoded.reason);
+        }
+        // Only now is the message finished, so only now may its offset be committed (at-least-once).
+        payload.resolveOffset(message.offset);
+        if (Date.now() - lastHeartbeat > heartbeatEveryMs) {
+          await payload.heartbeat();
+          lastHeartbeat = Date.now();
+        }
+      }
+    } finally {
+      if (handled > 0) metrics.consumed(batch.topic, groupId, handled);
+    }
+  }
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch,
+    });
+  } catch (error) {
+    await consumer.disconnect();
+    throw error;
+  }
+  logger.info({ topics: opts.topics }, 'subscribed');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop: () => {
+      stopping ??= (async () => {
+        await consumer.disconnect();
+        metrics.forgetGroup(groupId);
+        logger.info('subscription stopped');
+      })();
+      return stopping;
+    },
+  };
+}

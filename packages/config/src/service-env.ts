@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { csv, duration, logLevel, port, url, type LogLevel } from './env-fields.ts';
+
+/**
+ * The variables every service reads. A service extends it (`serviceEnv.extend({...})`) and maps the result
+ * to its nested config, usually starting from `serviceConfig(env)`. Connection strings have no defaults:
+ * they may carry credentials, and a service pointed at the wrong store must not start.
+ */
+export const serviceEnv = z.object({
+  // Loopback by default so a service started by hand is not exposed; the chart sets 0.0.0.0.
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port().default(8080),
+  LOG_LEVEL: logLevel().default('info'),
+  KAFKA_BROKERS: csv().refine((brokers) => brokers.length > 0, { error: 'must list at least one broker' }),
+  // Partitions of the topics the service creates: the ceiling of consumer parallelism for them.
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+  MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI'),
+  // Each service owns the database `<prefix>_<service>`; tests run with their own prefix.
+  MONGO_DATABASE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, 'must be lowercase letters, digits and _')
+    .default('converge'),
+  REDIS_URL: url(['redis', 'rediss']),
+  OIDC_ISSUER: url(['http', 'https']),
+  OIDC_AUDIENCE: z.string().min(1),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http', 'https']).optional(),
+  // Under Kubernetes' default 30 s termination grace period, leaving time for the kill after it.
+  SHUTDOWN_TIMEOUT: duration().default(20_000),
+});
+
+export type ServiceEnv = z.infer<typeof serviceEnv>;
+
+export interface ServiceConfig {
+  http: { host: string; port: number };
+  logLevel: LogLevel;
+  kafka: { brokers: string[]; partitions: number };
+  mongo: { uri: string; databasePrefix: string };
+  redis: { url: string };
+  oidc: { issuer: string; audience: string };
+  otel: { tracesEndpoint: string | undefined };
+  shutdownTimeoutMs: number;
+}
+
+/** The nested form of the shared variables. */
+export function serviceConfig(env: ServiceEnv): ServiceConfig {
+  return {
+    http: { host: env.HOST, port: env.PORT },
+    logLevel: env.LOG_LEVEL,
+    kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_PARTITIONS },
+    mongo: { uri: env.MONGO_URI, databasePrefix: env.MONGO_DATABASE_PREFIX },
+    redis: { url: env.REDIS_URL },
+    oidc: { issuer: env.OIDC_ISSUER, audience: env.OIDC_AUDIENCE },
+    otel: { tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+  };
+}

@@ -1,0 +1,181 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  agentFactsReported,
+  allContracts,
+  ContractViolation,
+  defineEvent,
+  findContract,
+  parseEventData,
+  topics,
+  type AgentFactsReported,
+} from './index.ts';
+
+const at = '2026-05-04T10:00:00.000Z';
+const connection = { agentId: 'agent-1', tenantId: 'tenant-1', epoch: 3, replica: 'gateway-0' };
+const commandRef = { commandId: 'cmd-1', agentId: 'agent-1', tenantId: 'tenant-1', sessionId: 'session-1' };
+
+const facts: AgentFactsReported = {
+  ...connection,
+  hardwareUuid: '4C4C4544-0042-3510-8052-B4C04F4E3732',
+  serialNumber: 'B5RN2',
+  manufacturer: 'Dell Inc.',
+  model: 'Latitude 7440',
+  osInstallId: 'b3f1c2d4-0000-4000-8000-000000000001',
+  hostname: 'LAPTOP-042',
+  os: 'windows',
+  osVersion: '10.0.26100',
+  deviceType: 'portable',
+  loggedOnUpns: ['ada@contoso.example'],
+  reportedAt: at,
+};
+
+/** One valid payload per contract; the test below fails when a contract is added without one. */
+const validPayloads: Record<string, unknown> = {
+  'converge.agent.connected.v1': {
+    ...connection,
+    transport: 'websocket',
+    agentVersion: '1.4.0',
+    connectedAt: at,
+  },
+  'converge.agent.disconnected.v1': { ...connection, reason: 'heartbeat-timeout', disconnectedAt: at },
+  'converge.agent.facts-reported.v1': facts,
+  'converge.command.requested.v1': {
+    ...commandRef,
+    actionId: 'action-1',
+    language: 'powershell',
+    context: 'system',
+    body: 'Get-Item HKLM:\\SOFTWARE\\7-Zip | Select-Object -ExpandProperty Version',
+    parameters: { channel: 'stable', retries: 2, force: false },
+    timeoutSeconds: 600,
+    requestedAt: at,
+  },
+  'converge.command.cancel-requested.v1': { ...commandRef, requestedAt: at },
+  'converge.command.output-chunk.v1': { ...commandRef, seq: 0, stream: 'stdout', data: 'Installing 7-Zip\n' },
+  'converge.command.completed.v1': {
+    ...commandRef,
+    outcome: 'completed',
+    exitCode: 0,
+    lastLine: '24.08',
+    durationMs: 5120,
+    truncated: false,
+    completedAt: at,
+  },
+  'converge.computer.identified.v1': {
+    computerId: 'computer-1',
+    tenantId: 'tenant-1',
+    version: 1,
+    agentId: 'agent-1',
+    matchedBy: 'hardware-uuid',
+    hostname: 'LAPTOP-042',
+    deviceType: 'portable',
+    identifiedAt: at,
+  },
+  'converge.computer.onboarding-status-changed.v1': {
+    computerId: 'computer-1',
+    tenantId: 'tenant-1',
+    version: 2,
+    status: 'onboarding',
+    previousStatus: 'needs-onboarding',
+    changedAt: at,
+  },
+  'converge.tenant.upserted.v1': {
+    tenantId: 'tenant-1',
+    version: 7,
+    name: 'Contoso',
+    slug: 'contoso',
+    parentTenantId: 'msp',
+    updatedAt: '2026-05-04T12:00:00+02:00',
+  },
+  'converge.tenant.deleted.v1': { tenantId: 'tenant-1', version: 8, deletedAt: at },
+  'converge.session.status-changed.v1': {
+    sessionId: 'session-1',
+    computerId: 'computer-1',
+    tenantId: 'tenant-1',
+    version: 4,
+    status: 'executing',
+    previousStatus: 'detecting',
+    changedAt: at,
+  },
+};
+
+function violationOf(run: () => unknown): ContractViolation {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ContractViolation) return error;
+    throw error;
+  }
+  throw new Error('expected a ContractViolation');
+}
+
+describe('event contracts', () => {
+  it('every contract accepts its sample payload and every sample has a contract', () => {
+    expect(
+      allContracts()
+        .map((contract) => contract.type)
+        .sort(),
+    ).toEqual(Object.keys(validPayloads).sort());
+    for (const [type, payload] of Object.entries(validPayloads)) {
+      const contract = findContract(type);
+      expect(contract).toBeDefined();
+      expect(parseEventData(contract!, payload)).toEqual(payload);
+    }
+  });
+
+  it('every type is unique and reads converge.<aggregate>.<event>.v<major>', () => {
+    const types = allContracts().map((contract) => contract.type);
+    expect(new Set(types).size).toBe(types.length);
+    for (const type of types) expect(type).toMatch(/^converge\.[a-z-]+\.[a-z-]+\.v[0-9]+$/);
+  });
+
+  it('every topic reads <owner>.<stream> and every contract travels on a known topic', () => {
+    const names: string[] = Object.values(topics);
+    for (const name of names) expect(name).toMatch(/^[a-z]+\.[a-z]+(?:-[a-z]+)*$/);
+    for (const contract of allContracts()) expect(names).toContain(contract.topic);
+  });
+
+  it('an invalid payload yields a ContractViolation listing each offending path', () => {
+    const violation = violationOf(() =>
+      parseEventData(agentFactsReported, {
+        ...facts,
+        deviceType: 'tablet',
+        loggedOnUpns: ['ada@contoso.example', 'not-a-upn'],
+        epoch: 0,
+        hostname: undefined,
+      }),
+    );
+    expect(violation.eventType).toBe('converge.agent.facts-reported.v1');
+    expect(violation.issues.map((issue) => issue.path).sort()).toEqual(
+      ['deviceType', 'epoch', 'hostname', 'loggedOnUpns.1'].sort(),
+    );
+    for (const issue of violation.issues) expect(issue.message).not.toBe('');
+    expect(violation.message).toContain('loggedOnUpns.1');
+  });
+
+  it('a payload that is not an object is a violation of the payload itself', () => {
+    const violation = violationOf(() => parseEventData(agentFactsReported, 'facts'));
+    expect(violation.issues).toEqual([{ path: '', message: expect.any(String) }]);
+  });
+
+  it('aggregate versions start at 1 and are whole numbers', () => {
+    const session = findContract('converge.session.status-changed.v1')!;
+    const sample = validPayloads['converge.session.status-changed.v1'] as Record<string, unknown>;
+    for (const version of [0, 1.5, '4']) {
+      expect(violationOf(() => parseEventData(session, { ...sample, version })).issues).toEqual([
+        { path: 'version', message: expect.any(String) },
+      ]);
+    }
+  });
+
+  it('fields a newer producer added are dropped rather than rejected', () => {
+    const deleted = findContract('converge.tenant.deleted.v1')!;
+    const payload = validPayloads['converge.tenant.deleted.v1'] as Record<string, unknown>;
+    expect(parseEventData(deleted, { ...payload, deletedBy: 'someone' })).toEqual(payload);
+  });
+
+  it('refuses to define the same event type twice', () => {
+    expect(() => defineEvent(agentFactsReported.type, topics.agentEvents, agentFactsReported.schema)).toThrow(
+      'defined twice',
+    );
+  });
+});

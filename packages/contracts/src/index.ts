@@ -1,0 +1,15 @@
+export { topics, type TopicName } from './topics.ts';
+export {
+  allContracts,
+  ContractViolation,
+  defineEvent,
+  findContract,
+  parseEventData,
+  type ContractIssue,
+  type EventContract,
+} from './event-contract.ts';
+export * from './events/agent-events.ts';
+export * from './events/command-events.ts';
+export * from './events/computer-events.ts';
+export * from './events/directory-events.ts';
+export * from './events/session-events.ts';

@@ -1,0 +1,17 @@
+export {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+  type FieldError,
+  type ProblemKind,
+} from './domain-errors.ts';
+export {
+  problemContentType,
+  toProblemDetails,
+  type ProblemDetails,
+  type ProblemDetailsOptions,
+} from './problem-details.ts';

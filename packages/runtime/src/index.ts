@@ -1,0 +1,3 @@
+export { runService } from './run-service.ts';
+export type { RunningService, ServiceContext, ServiceDefinition, ServiceParts } from './run-service.ts';
+export { redisReadiness } from './redis.ts';

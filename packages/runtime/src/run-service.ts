@@ -1,0 +1,130 @@
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createTokenVerifier } from '@converge/auth';
+import { createBus, type Bus } from '@converge/bus';
+import { createHttpApp, startHttpServer } from '@converge/http';
+import { connectMongo, mongoReadiness } from '@converge/store';
+import { createLogger, startTelemetry, type Logger } from '@converge/telemetry';
+import type { ServiceConfig } from '@converge/config';
+import { connectRedis, redisReadiness } from './redis.ts';
+
+type TopicSpec = Parameters<Bus['ensureTopics']>[0][number];
+
+/** What a service hands to the shared start-up: the topics it owns and how to start its entry points. */
+export interface ServiceDefinition<C extends ServiceConfig> {
+  /** The service name: the `ce_source` of its events, its database name and its log and trace name. */
+  name: string;
+  config: C;
+  /** Topics this service owns (ARCHITECTURE.md §2); created at start with their dead-letter topics. */
+  topics: TopicSpec[];
+  start(context: ServiceContext<C>): Promise<ServiceParts>;
+}
+
+export interface ServiceContext<C extends ServiceConfig> {
+  config: C;
+  logger: Logger;
+  bus: Bus;
+  mongo: Connection;
+  redis: Redis;
+}
+
+/** The entry points a service started: its REST routes and whatever it must stop on shutdown. */
+export interface ServiceParts {
+  /** Mounted under /api/v1, authenticated, validated against `openApiDocument`. */
+  routes?: (router: Router) => void;
+  openApiDocument?: string;
+  /** Stops the service's own consumers and workers; called after the HTTP server stopped accepting. */
+  stop?: () => Promise<void>;
+}
+
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service in the order STYLE.md asks for (config is already parsed, then telemetry, then
+ * the clients it observes, then the entry points) and drains it on SIGTERM/SIGINT: readiness turns
+ * false first so the load balancer stops sending, in-flight requests and messages finish, offsets
+ * are committed, and the process exits within the configured deadline.
+ */
+export async function runService<C extends ServiceConfig>(
+  definition: ServiceDefinition<C>,
+): Promise<RunningService> {
+  const { name, config } = definition;
+  const telemetry = startTelemetry({
+    serviceName: name,
+    ...(config.otel.tracesEndpoint ? { otlpTracesEndpoint: config.otel.tracesEndpoint } : {}),
+  });
+  const logger = createLogger({ service: name, level: config.logLevel });
+
+  const redis = connectRedis(config.redis.url);
+  redis.on('error', (error: Error) => {
+    logger.warn({ err: error.message }, 'redis connection error');
+  });
+  const mongo = await connectMongo({
+    uri: config.mongo.uri,
+    dbName: `${config.mongo.databasePrefix}_${name.replace(/-/g, '_')}`,
+    logger,
+  });
+  const bus = createBus({ brokers: config.kafka.brokers, clientId: name, source: name, logger });
+  await bus.connect();
+  await bus.ensureTopics(definition.topics);
+
+  const parts = await definition.start({ config, logger, bus, mongo, redis });
+
+  let draining = false;
+  const app = createHttpApp({
+    service: name,
+    logger,
+    verifyToken: createTokenVerifier({ issuer: config.oidc.issuer, audience: config.oidc.audience }),
+    readiness: [
+      { name: 'draining', check: () => Promise.resolve(!draining) },
+      { name: 'kafka', check: () => bus.isHealthy() },
+      { name: 'mongodb', check: mongoReadiness(mongo) },
+      { name: 'redis', check: redisReadiness(redis) },
+    ],
+    metricsHandler: telemetry.metricsHandler,
+    routes: parts.routes ?? (() => undefined),
+    ...(parts.openApiDocument ? { openApiDocument: parts.openApiDocument } : {}),
+  });
+  const server = await startHttpServer(app, config.http);
+  logger.info({ port: server.port }, `${name} ready to serve`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      logger.info('draining');
+      const deadline = config.shutdownTimeoutMs;
+      await server.close(deadline);
+      await parts.stop?.();
+      await bus.disconnect();
+      await mongo.close();
+      redis.disconnect();
+      await telemetry.shutdown();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      const timer = setTimeout(() => {
+        logger.error('shutdown deadline passed, exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 1_000);
+      timer.unref();
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  return { port: server.port, stop };
+}

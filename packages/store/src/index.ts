@@ -1,0 +1,26 @@
+export { connectMongo, mongoReadiness, type ConnectMongoOptions } from './mongo-connection.ts';
+export {
+  decodeCursor,
+  encodeCursor,
+  pageLimits,
+  pageQuery,
+  resolveLimit,
+  toPage,
+  type Page,
+  type PageQuery,
+  type PageRequest,
+  type SortDirection,
+} from './cursor-pagination.ts';
+export { updateVersioned } from './optimistic-update.ts';
+export {
+  outboxEntry,
+  withOutbox,
+  type OutboxEntry,
+  type OutboxEvent,
+  type OutboxFields,
+  type StoredOutboxEntry,
+} from './outbox.ts';
+export { outboxPlugin } from './outbox.schema.ts';
+export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay.ts';
+export { TenantRepository, type ListRequest, type TenantDocument } from './tenant-repository.ts';
+export { asTenantId, type TenantId, type TenantScope } from './tenant-id.ts';

@@ -1,0 +1,5 @@
+export { getAccessToken } from './access-token.ts';
+export { stack } from './stack.ts';
+export { uniqueId } from './unique-id.ts';
+export { waitFor } from './wait-for.ts';
+export type { WaitForOptions } from './wait-for.ts';

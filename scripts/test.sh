@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test of the project against the real local stack: `npm test`.
+# Installs what is missing (Node.js 24, npm dependencies, the stack's servers),
+# starts the stack if it is not running (and stops it again afterwards), then runs
+# the static checks, the unit and integration tests, and the fault tests, which
+# stop and restart shared servers and so run alone, one file at a time.
+# --forceExit: kafkajs can keep a request timer alive briefly after disconnect, and a
+# hung runner would cost CI its whole budget.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_node
+ensure_node_modules
+cd "$CONVERGE_ROOT"
+
+if ! bash scripts/stack.sh status >/dev/null 2>&1; then
+  trap 'bash scripts/stack.sh down' EXIT
+fi
+bash scripts/stack.sh up
+
+log "static checks (format, lint, types, proto)"
+npm run check --silent
+npm run breaking --silent -w @converge/proto
+
+log "unit and integration tests"
+npm run jest --silent -- --forceExit --testPathIgnorePatterns '\.fault\.test\.ts$' "$@"
+
+log "fault tests"
+npm run jest --silent -- --forceExit --runInBand --testMatch '**/*.fault.test.ts' --passWithNoTests "$@"

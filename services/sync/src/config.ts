@@ -1,0 +1,4 @@
+import { loadConfig, serviceConfig, serviceEnv } from '@converge/config';
+
+/** The sync service's environment: so far only the variables every service shares (@converge/config). */
+export const config = loadConfig(serviceEnv.transform(serviceConfig));
