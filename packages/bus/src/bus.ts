@@ -129,7 +129,11 @@ export function createBus(opts: BusOptions): Bus {
           configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? defaultRetentionMs) }],
         })),
       );
-      const created = await admin.createTopics({ topics, waitForLeaders: true });
+      const created = await admin.createTopics({ topics, waitForLeaders: false });
+      await waitForLeaders(
+        admin,
+        topics.map((t) => t.topic),
+      );
       logger.info({ topics: topics.map((t) => t.topic), created }, 'topics ensured');
     },
 
@@ -172,4 +176,25 @@ export function createBus(opts: BusOptions): Bus {
       logger.info('kafka disconnected');
     },
   };
+}
+
+const leaderWaitMs = 30_000;
+
+/**
+ * kafkajs' own `waitForLeaders` gives up on the UNKNOWN_TOPIC_OR_PARTITION a fresh KRaft broker answers
+ * for a moment after creating a topic, so wait here until every partition has a leader.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + leaderWaitMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`topics have no leaders after ${leaderWaitMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
