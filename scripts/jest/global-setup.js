@@ -6,5 +6,7 @@ import { fileURLToPath } from 'node:url';
 const stackScript = fileURLToPath(new URL('../stack.sh', import.meta.url));
 
 export default function globalSetup() {
+  // Pure unit tests need no servers: `CONVERGE_UNIT_ONLY=1 npm run jest -- <path>` skips the stack.
+  if (process.env.CONVERGE_UNIT_ONLY === '1') return;
   execFileSync('bash', [stackScript, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
