@@ -81,6 +81,6 @@ describe('dev OIDC provider process', () => {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).not.toBe(0);
-    expect(stderr).toContain('OIDC_STATE_DIR is required');
+    expect(stderr).toContain('OIDC_STATE_DIR: is required');
   });
 });
