@@ -92,8 +92,8 @@ const validPayloads: Record<string, unknown> = {
     computerId: 'computer-1',
     tenantId: 'tenant-1',
     version: 4,
-    status: 'executing',
-    previousStatus: 'detecting',
+    status: 'passed',
+    previousStatus: 'running',
     changedAt: at,
   },
 };

@@ -3,3 +3,4 @@ export { stack } from './stack.ts';
 export { uniqueId } from './unique-id.ts';
 export { waitFor } from './wait-for.ts';
 export type { WaitForOptions } from './wait-for.ts';
+export { seededRandom } from './seeded-random.ts';

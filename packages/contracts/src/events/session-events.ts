@@ -3,17 +3,18 @@ import { defineEvent } from '../event-contract.ts';
 import { topics } from '../topics.ts';
 import { aggregateVersion, id, timestamp } from './fields.ts';
 
-/** The maintenance session's stages (detection, execution, verification, report) and its ends. */
+/** A maintenance session's status; its stage (detection, execution, verification) is reported apart. */
 export const sessionStatuses = [
-  'scheduled',
-  'waiting-for-agent',
-  'detecting',
-  'executing',
-  'verifying',
-  'reporting',
-  'completed',
+  'created',
+  'pending',
+  'pending-connectivity',
+  'running',
+  'passed',
+  'partially-passed',
   'failed',
   'cancelled',
+  'postponed',
+  'missed',
 ] as const;
 export type SessionStatus = (typeof sessionStatuses)[number];
 

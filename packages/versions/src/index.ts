@@ -1,0 +1,7 @@
+export {
+  compareParsedVersions,
+  compareVersions,
+  isNewerVersion,
+  parseVersion,
+  type Version,
+} from './software-version.ts';

@@ -1,0 +1,110 @@
+// Identification decisions per second through the pure function alone (no store, no bus):
+// `node services/identity/bench/identify.bench.ts`. The inputs (what the edge would have looked up) are built
+// first from a seeded PRNG, so every run decides the same mix; only the decisions are timed.
+// Prints one JSON line last. There is no numeric target for the pure part: `met` says the run completed.
+import type { Computer } from '../src/domain/computer.ts';
+import { computerOf, factsOf, policy } from '../src/domain/computer.fixtures.ts';
+import { identifyComputer, type IdentificationInput } from '../src/domain/identification.ts';
+import { seededRandom } from '@converge/testing';
+
+const agents = 100_000;
+const rounds = 5; // best of several passes, so the JIT warm-up is not what is measured
+
+const random = seededRandom(42);
+const hex = (digits: number) =>
+  Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join('');
+const randomUuid = () => `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`.toUpperCase();
+
+const scenarios = ['new', 'known-refresh', 'new-provider', 'reinstall', 'wiped', 'bad-uuid'] as const;
+type Scenario = (typeof scenarios)[number];
+const mix: Record<Scenario, number> = {
+  new: 0.3,
+  'known-refresh': 0.35,
+  'new-provider': 0.1,
+  reinstall: 0.1,
+  wiped: 0.05,
+  'bad-uuid': 0.1,
+};
+
+function pick(): Scenario {
+  let roll = random();
+  for (const scenario of scenarios) {
+    roll -= mix[scenario];
+    if (roll < 0) return scenario;
+  }
+  return 'new';
+}
+
+function inputFor(index: number, scenario: Scenario): IdentificationInput {
+  const hardwareUuid = randomUuid();
+  const agentId = `agent-${index}`;
+  const facts = factsOf({ agentId, hardwareUuid, tenantId: `tenant-${index % 500}`, version: 2 });
+  const known: Computer = computerOf(
+    { id: `computer-${index}`, hardwareUuid: hardwareUuid.toLowerCase() },
+    factsOf({ agentId, hardwareUuid, version: 1 }),
+  );
+  const base = {
+    policy,
+    onboardingEnabledForTenant: index % 10 !== 0,
+    newComputerId: `computer-new-${index}`,
+  };
+  const none = { ofAgent: null, byHardwareUuid: [], bySerialNumber: [] };
+  switch (scenario) {
+    case 'new':
+      return { ...base, facts, known: none };
+    case 'known-refresh':
+      return { ...base, facts, known: { ...none, ofAgent: known, byHardwareUuid: [known] } };
+    case 'new-provider':
+      return {
+        ...base,
+        facts: { ...facts, agentId: `rmm-${index}`, provider: 'cw-automate' },
+        known: { ...none, byHardwareUuid: [known] },
+      };
+    case 'reinstall':
+      return {
+        ...base,
+        facts: { ...facts, agentId: `agent-${index}-b` },
+        known: { ...none, byHardwareUuid: [known] },
+      };
+    case 'wiped':
+      return {
+        ...base,
+        facts: { ...facts, osInstallId: `install-${index}` },
+        known: { ...none, ofAgent: known },
+      };
+    case 'bad-uuid':
+      return {
+        ...base,
+        facts: { ...facts, hardwareUuid: '03000200-0400-0500-0006-000700080009', manufacturer: 'Generic' },
+        known: none,
+      };
+  }
+}
+
+const inputs = Array.from({ length: agents }, (_, index) => inputFor(index, pick()));
+
+const decisions = new Map<string, number>();
+let bestSeconds = Number.POSITIVE_INFINITY;
+for (let round = 0; round < rounds; round++) {
+  decisions.clear();
+  const started = process.hrtime.bigint();
+  for (const input of inputs) {
+    const kind = identifyComputer(input).kind;
+    decisions.set(kind, (decisions.get(kind) ?? 0) + 1);
+  }
+  bestSeconds = Math.min(bestSeconds, Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+console.log(
+  JSON.stringify({
+    bench: 'identify',
+    agents,
+    mode: 'pure',
+    rounds,
+    seconds: Number(bestSeconds.toFixed(4)),
+    decisions_per_second: Math.round(agents / bestSeconds),
+    decisions: Object.fromEntries([...decisions].sort()),
+    target: 'none for the pure part; met means all decisions completed',
+    met: [...decisions.values()].reduce((sum, count) => sum + count, 0) === agents,
+  }),
+);
