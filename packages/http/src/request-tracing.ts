@@ -22,6 +22,9 @@ export function pathOf(originalUrl: string): string {
   return originalUrl.split('?', 1)[0] ?? originalUrl;
 }
 
+// Kubernetes probes and Prometheus scrapes arrive every few seconds; at info they would drown the real traffic.
+const probePaths = new Set(['/healthz', '/readyz', '/metrics']);
+
 function finished(span: Span, statusCode: number): void {
   span.setAttribute('http.response.status_code', statusCode);
   if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -48,7 +51,8 @@ export function requestTracing(logger: Logger): RequestHandler {
         next();
         await closed;
         finished(span, res.statusCode);
-        logger.info(
+        const level = probePaths.has(path) && res.statusCode < 400 ? 'debug' : 'info';
+        logger[level](
           {
             requestId,
             method: req.method,

@@ -247,4 +247,12 @@ describe('operations endpoints and request logs', () => {
     expect(line?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.stringify(logLines)).not.toContain(token);
   });
+
+  it('keeps successful probes out of the info log', async () => {
+    await fetch(url('/healthz'), { headers: { 'x-request-id': 'probe-check' } });
+    await fetch(url('/readyz'), { headers: { 'x-request-id': 'probe-check' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(logLines.filter((entry) => entry.requestId === 'probe-check')).toEqual([]);
+  });
 });
