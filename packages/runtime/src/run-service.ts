@@ -58,6 +58,7 @@ export async function runService<C extends ServiceConfig>(
     ...(config.otel.tracesEndpoint ? { otlpTracesEndpoint: config.otel.tracesEndpoint } : {}),
   });
   const logger = createLogger({ service: name, level: config.logLevel });
+  logProcessWarnings(logger);
 
   const redis = connectRedis(config.redis.url);
   redis.on('error', (error: Error) => {
@@ -127,4 +128,17 @@ export async function runService<C extends ServiceConfig>(
   }
 
   return { port: server.port, stop };
+}
+
+/**
+ * Process warnings go to the JSON log instead of stderr. kafkajs 2.2 schedules its request-queue timer with
+ * a negative delay on an idle connection, which Node 24 reports as TimeoutNegativeWarning (and treats as 1 ms,
+ * the behaviour kafkajs expects), so that one is dropped.
+ */
+function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ warning: warning.name, detail: warning.message }, 'process warning');
+  });
 }
