@@ -89,7 +89,7 @@ export function rankKeyOf(deployment: Deployment, computer: Computer, directory:
   };
 }
 
-function scopeRank(deployment: Deployment, computer: Computer, directory: DirectoryIndex): number {
+export function scopeRank(deployment: Deployment, computer: Computer, directory: DirectoryIndex): number {
   const target = deployment.target;
   switch (scopeOf(target)) {
     case 'individual':
@@ -121,6 +121,23 @@ export function compareRankKeys(a: RankKey, b: RankKey): Comparison {
   }
   // Only a deployment compared with itself gets here.
   return { order: 0, rule: 'deployment-id' };
+}
+
+/**
+ * Whether `a` ranks ahead of `b`: the same total order as `compareRankKeys` on their keys, read straight
+ * off the deployments so that picking a winner in a session allocates no keys. `aScope`/`bScope` are
+ * their `scopeRank` on the computer being resolved.
+ */
+export function outranks(a: Deployment, aScope: number, b: Deployment, bScope: number): boolean {
+  if (aScope !== bScope) return aScope < bScope;
+  if (a.target.kind !== b.target.kind)
+    return targetKindPosition[a.target.kind] < targetKindPosition[b.target.kind];
+  if (a.deviceFilter !== b.deviceFilter)
+    return deviceFilterPosition[a.deviceFilter] < deviceFilterPosition[b.deviceFilter];
+  if (a.desiredState.state !== b.desiredState.state)
+    return desiredStatePosition[a.desiredState.state] < desiredStatePosition[b.desiredState.state];
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  return a.id < b.id;
 }
 
 /** The order alone, for sorting. */

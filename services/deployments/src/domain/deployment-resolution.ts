@@ -2,8 +2,10 @@ import { isInCatalog, type CatalogIndex } from './catalog-index.ts';
 import type { DirectoryIndex } from './directory-index.ts';
 import {
   compareRankKeys,
+  outranks,
   rankKeyOf,
   rankOrder,
+  scopeRank,
   type RankKey,
   type RankingRule,
 } from './deployment-ranking.ts';
@@ -104,9 +106,34 @@ interface ItemCandidates {
 }
 
 /**
+ * The maintenance items some deployments are for, in the plan's base order (software, then maintenance
+ * tasks, each by id), and each deployment's position in it. Resolution groups candidates by that position,
+ * so it neither builds item keys nor sorts items per computer; a prepared estate computes it once.
+ */
+export interface ItemOrder {
+  items: readonly MaintenanceItemRef[];
+  positionOf: ReadonlyMap<Deployment, number>;
+}
+
+export function orderItems(deployments: readonly Deployment[]): ItemOrder {
+  const first = new Map<string, MaintenanceItemRef>();
+  for (const deployment of deployments) {
+    const key = itemKey(deployment.maintenanceItem);
+    if (!first.has(key)) first.set(key, deployment.maintenanceItem);
+  }
+  const items = [...first.values()].sort(baseOrder);
+  const positionOfKey = new Map(items.map((item, position) => [itemKey(item), position]));
+  const positionOf = new Map<Deployment, number>();
+  for (const deployment of deployments)
+    positionOf.set(deployment, positionOfKey.get(itemKey(deployment.maintenanceItem)) ?? 0);
+  return { items, positionOf };
+}
+
+/**
  * What a computer should have: the winning deployment per maintenance item, expanded with prerequisites
- * and ordered, and an explanation of every candidate. `candidates` may hold deployments that do not
- * apply (they are explained as dropped); `candidateDeployments` picks them from a prepared estate.
+ * and ordered, and (unless `options.explain` is false) an explanation of every candidate. `candidates` may
+ * hold deployments that do not apply (they are explained as dropped); `candidateDeployments` picks them
+ * from a prepared estate.
  */
 export function resolve(
   computer: Computer,
@@ -115,15 +142,31 @@ export function resolve(
   directory: DirectoryIndex,
   options: ResolveOptions,
 ): Resolution {
-  // Grouped per kind by id rather than by a concatenated item key: this loop runs for every candidate of
-  // every computer, and building strings there is what dominated its cost.
-  const softwareItems = new Map<string, ItemCandidates>();
-  const taskItems = new Map<string, ItemCandidates>();
+  return resolveInOrder(computer, candidates, orderItems(candidates), catalog, directory, options);
+}
+
+/** `resolve` with the item order already known; every candidate must have a position in `order`. */
+export function resolveInOrder(
+  computer: Computer,
+  candidates: readonly Deployment[],
+  order: ItemOrder,
+  catalog: CatalogIndex,
+  directory: DirectoryIndex,
+  options: ResolveOptions,
+): Resolution {
+  if (options.explain === false) {
+    return {
+      computerId: computer.id,
+      plan: planMaintenance(winnersOnly(computer, candidates, order, catalog, directory, options), catalog),
+      explanations: [],
+    };
+  }
+  const byPosition: (ItemCandidates | undefined)[] = [];
   for (const deployment of candidates) {
-    const item = deployment.maintenanceItem;
-    const items = item.kind === 'software' ? softwareItems : taskItems;
-    let entry = items.get(item.id);
-    if (!entry) items.set(item.id, (entry = { maintenanceItem: item, ranked: [], dropped: [] }));
+    const position = order.positionOf.get(deployment) ?? 0;
+    let entry = byPosition[position];
+    if (!entry)
+      byPosition[position] = entry = { maintenanceItem: deployment.maintenanceItem, ranked: [], dropped: [] };
     const reason = dropReason(deployment, computer, catalog, directory, options);
     if (reason === null) entry.ranked.push({ deployment, key: rankKeyOf(deployment, computer, directory) });
     else entry.dropped.push({ deployment, reason });
@@ -131,15 +174,43 @@ export function resolve(
 
   const winners: Deployment[] = [];
   const explanations: ItemExplanation[] = [];
-  for (const items of [softwareItems, taskItems]) {
-    for (const [, entry] of [...items].sort((a, b) => byOrdinal(a[0], b[0]))) {
-      if (entry.ranked.length > 1) entry.ranked.sort((a, b) => rankOrder(a.key, b.key));
-      const winner = entry.ranked[0];
-      if (winner) winners.push(winner.deployment);
-      explanations.push(explainItem(entry, winner));
-    }
+  for (const entry of byPosition) {
+    if (!entry) continue;
+    if (entry.ranked.length > 1) entry.ranked.sort((a, b) => rankOrder(a.key, b.key));
+    const winner = entry.ranked[0];
+    if (winner) winners.push(winner.deployment);
+    explanations.push(explainItem(entry, winner));
   }
   return { computerId: computer.id, plan: planMaintenance(winners, catalog), explanations };
+}
+
+/**
+ * The session's path: one linear pass keeps the best applicable deployment per item, with the same total
+ * order the explanation sorts by, so the winners are those of the explained path without ranking losers.
+ */
+function winnersOnly(
+  computer: Computer,
+  candidates: readonly Deployment[],
+  order: ItemOrder,
+  catalog: CatalogIndex,
+  directory: DirectoryIndex,
+  options: ResolveOptions,
+): Deployment[] {
+  const best: (Deployment | undefined)[] = [];
+  const bestScope: number[] = [];
+  for (const deployment of candidates) {
+    if (dropReason(deployment, computer, catalog, directory, options) !== null) continue;
+    const position = order.positionOf.get(deployment) ?? 0;
+    const scope = scopeRank(deployment, computer, directory);
+    const current = best[position];
+    if (current === undefined || outranks(deployment, scope, current, bestScope[position] ?? Infinity)) {
+      best[position] = deployment;
+      bestScope[position] = scope;
+    }
+  }
+  const winners: Deployment[] = [];
+  for (const deployment of best) if (deployment) winners.push(deployment);
+  return winners;
 }
 
 function explainItem(entry: ItemCandidates, winner: Ranked | undefined): ItemExplanation {
@@ -180,6 +251,7 @@ export function winnerAmong(
   return best?.deployment ?? null;
 }
 
-function byOrdinal(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function baseOrder(a: MaintenanceItemRef, b: MaintenanceItemRef): number {
+  if (a.kind !== b.kind) return a.kind === 'software' ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

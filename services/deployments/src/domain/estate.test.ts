@@ -21,6 +21,32 @@ describe('prepared estate', () => {
     }
   });
 
+  it('picks the same winners and plan without explanations as with them', () => {
+    const quiet: ResolveOptions = { ...options, explain: false };
+    for (const computer of synthetic.computers) {
+      const explained = resolveComputer(estate, computer, options);
+      const planOnly = resolveComputer(estate, computer, quiet);
+      expect(planOnly.plan).toEqual(explained.plan);
+      expect(planOnly.explanations).toEqual([]);
+      const explainedWinners = explained.explanations.flatMap((item) => item.winnerDeploymentId ?? []);
+      // Every winner is planned once, so the plan's deployments are exactly the explained winners.
+      expect(planOnly.plan.flatMap((item) => item.deploymentId ?? []).sort()).toEqual(
+        explainedWinners.sort(),
+      );
+    }
+  });
+
+  it('resolves with explicit candidates the same way with and without explanations', () => {
+    for (const computer of synthetic.computers.slice(0, 100)) {
+      const explained = resolve(computer, synthetic.deployments, estate.catalog, estate.directory, options);
+      const planOnly = resolve(computer, synthetic.deployments, estate.catalog, estate.directory, {
+        ...options,
+        explain: false,
+      });
+      expect(planOnly.plan).toEqual(explained.plan);
+    }
+  });
+
   it('finds where a deployment wins exactly as resolving each computer would', () => {
     for (const deployment of synthetic.deployments.slice(0, 60)) {
       const expected = synthetic.computers

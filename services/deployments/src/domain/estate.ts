@@ -7,7 +7,7 @@ import {
   tagsOfPerson,
   type DirectoryIndex,
 } from './directory-index.ts';
-import { resolve, type Resolution } from './deployment-resolution.ts';
+import { orderItems, resolveInOrder, type ItemOrder, type Resolution } from './deployment-resolution.ts';
 import { peopleOf } from './target-matching.ts';
 import {
   itemKey,
@@ -30,6 +30,8 @@ export interface Estate {
   /** Every deployment of a maintenance item, keyed by `itemKey` (the rivals in the reverse query). */
   deploymentsOfItem: ReadonlyMap<string, readonly Deployment[]>;
   byTarget: DeploymentsByTarget;
+  /** Where each deployment's maintenance item falls in the plan's base order. */
+  itemOrder: ItemOrder;
 }
 
 /** Deployments bucketed by the id their target names. */
@@ -99,6 +101,7 @@ export function prepareEstate(
     deployments: new Map(deployments.map((deployment) => [deployment.id, deployment])),
     deploymentsOfItem,
     byTarget: { allComputers, tenant, computer, person, entraGroup, tag, psaAgreementType, psaProduct },
+    itemOrder: orderItems(deployments),
   };
 }
 
@@ -161,5 +164,12 @@ export function candidateDeployments(estate: Estate, computer: Computer): Deploy
 
 /** `resolve` over the estate's candidates for this computer. */
 export function resolveComputer(estate: Estate, computer: Computer, options: ResolveOptions): Resolution {
-  return resolve(computer, candidateDeployments(estate, computer), estate.catalog, estate.directory, options);
+  return resolveInOrder(
+    computer,
+    candidateDeployments(estate, computer),
+    estate.itemOrder,
+    estate.catalog,
+    estate.directory,
+    options,
+  );
 }

@@ -169,6 +169,11 @@ export interface ResolveOptions {
   /** For single-item sessions: the one maintenance item considered, as `itemKey` spells it. */
   singleItemKey?: string;
   now: number;
+  /**
+   * Build the per-item explanation (default true, what the REST preview shows). A session only needs the
+   * plan and passes false: the winners and the plan are the same, and `explanations` is left empty.
+   */
+  explain?: boolean;
 }
 
 /** `software:<id>` or `maintenance-task:<id>`: one string per maintenance item, for maps and sorting. */
