@@ -7,10 +7,8 @@ import type {
   MaintenanceSession,
   PlannedItem,
   SessionEvent,
-  SessionKind,
   SessionStatus,
   SessionTransition,
-  SessionTrigger,
 } from './maintenance-session.ts';
 import { finishedSessionStatus } from './session-outcome.ts';
 import { validatePlan } from './session-plan.ts';
@@ -26,13 +24,10 @@ import {
 } from './session-work.ts';
 import type { SessionWork } from './session-work.ts';
 
-export interface NewSession {
-  id: string;
-  tenantId: string;
-  computerId: string;
-  agentId: string;
-  kind: SessionKind;
-  trigger: SessionTrigger;
+export interface NewSession extends Pick<
+  MaintenanceSession,
+  'id' | 'tenantId' | 'computerId' | 'agentId' | 'kind' | 'trigger'
+> {
   /** Defaults to now: start as soon as the plan arrives. */
   startAt?: number;
   notAfter?: number | null;
