@@ -16,6 +16,8 @@ const commandRef = { commandId: 'cmd-1', agentId: 'agent-1', tenantId: 'tenant-1
 
 const facts: AgentFactsReported = {
   ...connection,
+  provider: 'converge',
+  version: 2 ** 20 + 1,
   hardwareUuid: '4C4C4544-0042-3510-8052-B4C04F4E3732',
   serialNumber: 'B5RN2',
   manufacturer: 'Dell Inc.',

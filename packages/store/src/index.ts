@@ -23,4 +23,11 @@ export {
 export { outboxPlugin } from './outbox.schema.ts';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay.ts';
 export { TenantRepository, type ListRequest, type TenantDocument } from './tenant-repository.ts';
-export { asTenantId, type TenantId, type TenantScope } from './tenant-id.ts';
+export {
+  allTenants,
+  asTenantId,
+  scopedFilter,
+  scopeIncludes,
+  type TenantId,
+  type TenantScope,
+} from './tenant-id.ts';

@@ -2,7 +2,7 @@ import { NotFoundError } from '@converge/errors';
 import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
 import { pageQuery, toPage, type Page, type PageRequest } from './cursor-pagination.ts';
 import { updateVersioned } from './optimistic-update.ts';
-import { tenantCondition, type TenantId, type TenantScope } from './tenant-id.ts';
+import { scopedFilter, type TenantId, type TenantScope } from './tenant-id.ts';
 
 export interface TenantDocument {
   _id: unknown;
@@ -26,7 +26,7 @@ export class TenantRepository<TDoc extends TenantDocument> {
   }
 
   protected scoped(scope: TenantScope, filter: QueryFilter<TDoc> = {}): QueryFilter<TDoc> {
-    return { ...filter, tenantId: tenantCondition(scope) };
+    return scopedFilter(scope, filter);
   }
 
   async findById(scope: TenantScope, id: TDoc['_id']): Promise<TDoc | null> {

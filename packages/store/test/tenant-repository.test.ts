@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConflictError, NotFoundError, ValidationError } from '@converge/errors';
 import { createLogger } from '@converge/telemetry';
 import type { Connection, Model } from 'mongoose';
-import { asTenantId, connectMongo, mongoReadiness, TenantRepository, withOutbox } from '../src/index.ts';
+import {
+  allTenants,
+  asTenantId,
+  connectMongo,
+  mongoReadiness,
+  TenantRepository,
+  withOutbox,
+} from '../src/index.ts';
 import { computerModel, type Computer } from './fixtures/computer.model.ts';
 
 const mongoUri = 'mongodb://127.0.0.1:27117/';
@@ -53,6 +60,8 @@ describe('a tenant repository', () => {
   it('reads across the tenants of an MSP scope, and nothing for an empty scope', async () => {
     expect(await computers.count([tenantA, tenantB], { name: 'pc-01' })).toBe(2);
     expect(await computers.count([])).toBe(0);
+    expect(await computers.count(allTenants, { name: 'pc-01' })).toBe(2);
+    expect(await computers.count(allTenants, { tenantId: tenantB })).toBe(3);
   });
 
   it('returns plain objects, not mongoose documents', async () => {

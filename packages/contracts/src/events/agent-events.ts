@@ -48,6 +48,13 @@ const hardwareIdentifier = z.string().trim().min(1).max(256).nullable();
 
 export const agentFactsReportedSchema = z.object({
   ...connection,
+  /** Who runs the agent: `converge` for ours; an RMM integration publishing facts names itself. */
+  provider: z.string().min(1).max(64),
+  /**
+   * Grows with every report of one agent, across its connections (the gateway uses `epoch * 2^20 + report
+   * number within the connection`), so identification applies a report only if it is newer than the last.
+   */
+  version: z.number().int().min(1),
   hardwareUuid: hardwareIdentifier,
   serialNumber: hardwareIdentifier,
   manufacturer: hardwareIdentifier,

@@ -241,6 +241,13 @@ export declare type OutputChunk = Message<"converge.agent.v1.OutputChunk"> & {
    * @generated from field: bytes data = 4;
    */
   data: Uint8Array;
+
+  /**
+   * The command's session, echoed so that any replica can publish the chunk.
+   *
+   * @generated from field: string session_id = 5;
+   */
+  sessionId: string;
 };
 
 /**
@@ -300,6 +307,14 @@ export declare type CommandResult = Message<"converge.agent.v1.CommandResult"> &
    * @generated from field: string message = 7;
    */
   message: string;
+
+  /**
+   * The command's session, echoed so that any replica can publish the result, even one the agent
+   * reconnected to after the command was sent.
+   *
+   * @generated from field: string session_id = 8;
+   */
+  sessionId: string;
 };
 
 /**
