@@ -4,3 +4,5 @@ export { uniqueId } from './unique-id.ts';
 export { waitFor } from './wait-for.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { seededRandom } from './seeded-random.ts';
+export { startService } from './service-process.ts';
+export type { LogLine, ServiceProcess, StartServiceOptions } from './service-process.ts';
