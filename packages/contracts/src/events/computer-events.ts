@@ -44,3 +44,34 @@ export const computerOnboardingStatusChanged = defineEvent(
   topics.computerEvents,
   computerOnboardingStatusChangedSchema,
 );
+
+/**
+ * The whole computer as technicians and deployments see it, published on every change (identification,
+ * fields, onboarding, affinity), so projections in other services need no earlier event to build their row.
+ */
+export const computerChangedSchema = z.object({
+  ...computerRef,
+  name: z.string().min(1).max(255),
+  deviceType: z.enum(deviceTypes),
+  isPrimaryDomainController: z.boolean(),
+  os: z.enum(['windows', 'macos', 'linux']).nullable(),
+  osVersion: z.string().max(128).nullable(),
+  serialNumber: z.string().max(256).nullable(),
+  tags: z.array(z.string().trim().min(1).max(64)).max(100),
+  primaryPersonId: id.nullable(),
+  /** Everyone affinity has seen using the computer. */
+  personIds: z.array(id).max(10),
+  excludedFromMaintenance: z.boolean(),
+  onboardingStatus: z.enum(onboardingStatuses),
+  /** The agents (pathways) through which the computer is reached. */
+  agentIds: z.array(id).max(20),
+  /** Set when the computer was deleted (soft: it can be restored with its history). */
+  deletedAt: timestamp.nullable(),
+  changedAt: timestamp,
+});
+export type ComputerChanged = z.infer<typeof computerChangedSchema>;
+export const computerChanged = defineEvent(
+  'converge.computer.changed.v1',
+  topics.computerEvents,
+  computerChangedSchema,
+);
