@@ -31,14 +31,35 @@ wait_ready() {
   die "$name did not become ready on port $port"
 }
 
+AGENT_STATE="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/agent"
+
+# One local agent, enrolled once into the MSP's own tenant with an install token the dev partner client
+# (an MSP admin) creates, then kept running like the services.
+start_local_agent() {
+  service_pid agent >/dev/null && return
+  if [ ! -f "$AGENT_STATE/credential.json" ]; then
+    local access install
+    access=$(curl -fsS -u converge-partner-test:converge-partner-test-dev-only-secret \
+      -d grant_type=client_credentials "http://127.0.0.1:${OIDC_PORT:-18080}/token" |
+      node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).access_token)')
+    install=$(curl -fsS -H "authorization: Bearer $access" -H 'content-type: application/json' \
+      -d '{"tenantId":"tenant-msp","maxUses":1}' http://127.0.0.1:8104/api/v1/install-tokens |
+      node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).token)')
+    node agent/src/main.ts enroll --server http://127.0.0.1:8114 --grpc 127.0.0.1:8124 \
+      --token "$install" --state-dir "$AGENT_STATE" >>"$LOGS/agent.log" 2>&1 || die "the local agent did not enroll (see $LOGS/agent.log)"
+  fi
+  setsid node agent/src/main.ts run --state-dir "$AGENT_STATE" >>"$LOGS/agent.log" 2>&1 </dev/null &
+  echo $! >"$RUN/service-agent.pid"
+}
+
 stop_services() {
   local entry name pid
-  for entry in "${SERVICES[@]}"; do
+  for entry in agent "${SERVICES[@]}"; do
     name=${entry%%:*}
     pid=$(service_pid "$name") || continue
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for entry in "${SERVICES[@]}"; do
+  for entry in agent "${SERVICES[@]}"; do
     name=${entry%%:*}
     for _ in $(seq 60); do service_pid "$name" >/dev/null || break; sleep 0.25; done
     pid=$(service_pid "$name") && kill -KILL "$pid" 2>/dev/null || true
@@ -53,8 +74,11 @@ case "${1:-up}" in
     bash scripts/stack.sh up
     for entry in "${SERVICES[@]}"; do start_service "${entry%%:*}" "${entry##*:}"; done
     for entry in "${SERVICES[@]}"; do wait_ready "${entry%%:*}" "${entry##*:}"; done
+    start_local_agent
     log "Converge is running:"
     for entry in "${SERVICES[@]}"; do printf '  %-14s http://127.0.0.1:%s  (logs: %s)\n' "${entry%%:*}" "${entry##*:}" "$LOGS/service-${entry%%:*}.log" >&2; done
+    printf '  %-14s agent ports 8114 (WebSocket), 8124 (gRPC)\n' "agent-gateway" >&2
+    printf '  %-14s state %s  (logs: %s)\n' "local agent" "$AGENT_STATE" "$LOGS/agent.log" >&2
     printf '  %-14s http://127.0.0.1:%s\n' "oidc (dev)" "${OIDC_PORT:-18080}" >&2
     log "stop everything with: npm stop"
     ;;
@@ -63,7 +87,7 @@ case "${1:-up}" in
     bash scripts/stack.sh down
     ;;
   status)
-    for entry in "${SERVICES[@]}"; do
+    for entry in "${SERVICES[@]}" agent; do
       name=${entry%%:*}
       if pid=$(service_pid "$name"); then printf '%-14s running (pid %s)\n' "$name" "$pid"; else printf '%-14s stopped\n' "$name"; fi
     done

@@ -52,4 +52,14 @@ local_service_env() {
   echo "REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}"
   echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
   echo "OIDC_AUDIENCE=api://converge"
+  # Development-only encryption keys, made once per checkout and kept with the stack's data.
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  if [ ! -f "$keys" ]; then
+    mkdir -p "$(dirname "$keys")"
+    (umask 077 && {
+      echo "INTEGRATION_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
+      echo "DEPLOYMENT_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
+    } >"$keys")
+  fi
+  cat "$keys"
 }

@@ -146,6 +146,7 @@ export function createBus(opts: BusOptions): Bus {
     publishMany: (contract, events) => send(contract, events),
 
     subscribe: async (subscribeOpts) => {
+      await waitForTopics(admin, subscribeOpts.topics, logger);
       const subscription = await startSubscription(
         { kafka, producer, logger: opts.logger, metrics },
         subscribeOpts,
@@ -179,6 +180,27 @@ export function createBus(opts: BusOptions): Bus {
 }
 
 const leaderWaitMs = 30_000;
+const topicWaitMs = 120_000;
+
+/**
+ * A service may start before the owners of the topics it consumes have created them (auto-creation is off,
+ * and only an owner creates its topics): wait for them, so start-up order does not matter, but not forever,
+ * so a misspelt or missing owner shows up as a failed start.
+ */
+async function waitForTopics(admin: Admin, topics: readonly string[], logger: Logger): Promise<void> {
+  const deadline = Date.now() + topicWaitMs;
+  let logged = false;
+  for (;;) {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline)
+      throw new Error(`topics still missing after ${topicWaitMs} ms: ${missing.join(', ')}`);
+    if (!logged) logger.info({ missing }, 'waiting for topics their owners have not created yet');
+    logged = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 /**
  * kafkajs' own `waitForLeaders` gives up on the UNKNOWN_TOPIC_OR_PARTITION a fresh KRaft broker answers

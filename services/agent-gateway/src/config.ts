@@ -1,4 +1,82 @@
-import { loadConfig, serviceConfig, serviceEnv } from '@converge/config';
+import { hostname } from 'node:os';
+import { duration, loadConfig, port, serviceConfig, serviceEnv, z } from '@converge/config';
 
-/** The agent-gateway service's environment: so far only the variables every service shares (@converge/config). */
-export const config = loadConfig(serviceEnv.transform(serviceConfig));
+const positiveInt = z.coerce.number().int().min(1);
+
+const env = serviceEnv.extend({
+  // Agents have their own listeners, apart from the REST API, so agent traffic gets its own load balancer.
+  AGENT_PORT: port().default(8114),
+  AGENT_GRPC_PORT: port().default(8124),
+  // Names this replica in presence and on its pub/sub channel; `|` is the presence field separator.
+  REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be letters, digits, . _ : - (at most 200)')
+    .default(`${hostname()}-${String(process.pid)}`),
+  HEARTBEAT_INTERVAL: duration().default(30_000),
+  // New connections admitted per second and how many may come at once; the rest wait their turn.
+  ADMISSION_RATE: positiveInt.default(1000),
+  ADMISSION_BURST: positiveInt.default(2000),
+  ADMISSION_MAX_WAIT: duration().default(10_000),
+  ADMISSION_MAX_QUEUE: positiveInt.default(20_000),
+  MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
+  // Bytes queued for one agent beyond which it counts as not reading, and is dropped.
+  SEND_BUFFER_LIMIT: positiveInt.default(4 * 1024 * 1024),
+  PRESENCE_FLUSH_INTERVAL: duration().default(250),
+  REPLICA_LEASE_TTL: duration().default(5_000),
+  JANITOR_INTERVAL: duration().default(2_000),
+  // How long a replica waits for another replica to acknowledge a forwarded command.
+  FORWARD_ACK_TIMEOUT: duration().default(2_000),
+  // Drain: Drain frames are spread over at most DRAIN_SPREAD; agents reconnect after up to DRAIN_RECONNECT_MAX.
+  DRAIN_SPREAD: duration().default(10_000),
+  DRAIN_RECONNECT_MAX: duration().default(10_000),
+  // Kept from the shutdown deadline for closing what remains and clearing presence.
+  DRAIN_MARGIN: duration().default(3_000),
+  // Overridable so that test runs sharing one broker and one Redis never see each other's gateways.
+  COMMANDS_GROUP_ID: z.string().min(1).default('agent-gateway'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, . _ : -')
+    .default('gateway'),
+});
+
+export type GatewayConfig = ReturnType<typeof toConfig>;
+
+function toConfig(parsed: z.infer<typeof env>) {
+  return {
+    ...serviceConfig(parsed),
+    agents: {
+      host: parsed.HOST,
+      port: parsed.AGENT_PORT,
+      grpcPort: parsed.AGENT_GRPC_PORT,
+      heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL,
+      // Docs/agent-connection.md: no frame for 2.5 × the heartbeat interval closes the connection.
+      idleTimeoutMs: Math.round(parsed.HEARTBEAT_INTERVAL * 2.5),
+      helloTimeoutMs: 10_000,
+      maxFrameBytes: parsed.MAX_FRAME_BYTES,
+      sendBufferLimit: parsed.SEND_BUFFER_LIMIT,
+    },
+    admission: {
+      ratePerSecond: parsed.ADMISSION_RATE,
+      burst: parsed.ADMISSION_BURST,
+      maxWaitMs: parsed.ADMISSION_MAX_WAIT,
+      maxQueue: parsed.ADMISSION_MAX_QUEUE,
+    },
+    replica: {
+      id: parsed.REPLICA_ID,
+      leaseTtlMs: parsed.REPLICA_LEASE_TTL,
+      presenceFlushIntervalMs: parsed.PRESENCE_FLUSH_INTERVAL,
+      janitorIntervalMs: parsed.JANITOR_INTERVAL,
+      forwardAckTimeoutMs: parsed.FORWARD_ACK_TIMEOUT,
+      redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
+    },
+    drain: {
+      spreadMs: parsed.DRAIN_SPREAD,
+      reconnectMaxMs: parsed.DRAIN_RECONNECT_MAX,
+      marginMs: parsed.DRAIN_MARGIN,
+    },
+    commandsGroupId: parsed.COMMANDS_GROUP_ID,
+  };
+}
+
+/** The agent gateway's environment: the shared service variables plus its listeners, presence and drain. */
+export const config: GatewayConfig = loadConfig(env.transform(toConfig));

@@ -1,6 +1,7 @@
 import { topics } from '@converge/contracts';
 import { runService } from '@converge/runtime';
 import { config } from './config.ts';
+import { startGateway } from './gateway.ts';
 
 await runService({
   name: 'agent-gateway',
@@ -9,5 +10,5 @@ await runService({
     topic,
     partitions: config.kafka.partitions,
   })),
-  start: () => Promise.resolve({}),
+  start: startGateway,
 });

@@ -1,4 +1,43 @@
-import { loadConfig, serviceConfig, serviceEnv } from '@converge/config';
+import { duration, loadConfig, serviceConfig, serviceEnv, url, z } from '@converge/config';
+import { defaultAccessKeyPrefix } from '@converge/access';
 
-/** The sync service's environment: so far only the variables every service shares (@converge/config). */
-export const config = loadConfig(serviceEnv.transform(serviceConfig));
+/** 32 bytes, base64: the AES-256-GCM key integration credentials are sealed with. */
+const secretsKey = z
+  .string()
+  .transform((text) => Buffer.from(text, 'base64'))
+  .refine((key) => key.length === 32, {
+    error: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+  });
+
+/** The sync service's environment: the shared variables plus the directory sync's. */
+export const config = loadConfig(
+  serviceEnv
+    .extend({
+      // No default: a key that ships with the code protects nothing.
+      INTEGRATION_SECRETS_KEY: secretsKey,
+      // How often every integration is synchronized (ImmyBot syncs people roughly every hour).
+      SYNC_INTERVAL: duration().default(3_600_000),
+      // How long one sync run may hold its integration's lock before another replica may take over.
+      SYNC_LOCK_TTL: duration().default(900_000),
+      // Longest `Retry-After` a throttled sync waits for before it gives up on the run.
+      SYNC_MAX_RETRY_AFTER: duration().default(120_000),
+      GRAPH_BASE_URL: url(['http', 'https']).default('https://graph.microsoft.com'),
+      ENTRA_LOGIN_BASE_URL: url(['http', 'https']).default('https://login.microsoftonline.com'),
+      // Where the effective access records live in Redis; tests give each run its own prefix.
+      ACCESS_KEY_PREFIX: z.string().min(1).default(defaultAccessKeyPrefix),
+    })
+    .transform((env) => ({
+      ...serviceConfig(env),
+      integrationSecretsKey: env.INTEGRATION_SECRETS_KEY,
+      sync: {
+        intervalMs: env.SYNC_INTERVAL,
+        lockTtlMs: env.SYNC_LOCK_TTL,
+        maxRetryAfterMs: env.SYNC_MAX_RETRY_AFTER,
+        graphBaseUrl: env.GRAPH_BASE_URL.replace(/\/$/, ''),
+        entraLoginBaseUrl: env.ENTRA_LOGIN_BASE_URL.replace(/\/$/, ''),
+      },
+      accessKeyPrefix: env.ACCESS_KEY_PREFIX,
+    })),
+);
+
+export type SyncConfig = typeof config;

@@ -239,6 +239,13 @@ export enum DesiredState {
    * @generated from enum value: DESIRED_STATE_MONITORED = 7;
    */
   MONITORED = 7,
+
+  /**
+   * Software: installed at whatever version; installed when absent, never upgraded.
+   *
+   * @generated from enum value: DESIRED_STATE_INSTALLED_ANY = 8;
+   */
+  INSTALLED_ANY = 8,
 }
 
 /**

@@ -1,0 +1,67 @@
+import type { RequestHandler, Response } from 'express';
+import type { Principal } from '@converge/auth';
+import { NotFoundError } from '@converge/errors';
+import { principalOf } from '@converge/http';
+import {
+  effectivePrincipal,
+  type EffectiveAccessResolver,
+  type EffectiveAccessStore,
+} from './effective-access.ts';
+import { authorize } from './tenant-scope.ts';
+
+/** An MSP admin names the user (by user id) whose access a request should have. */
+export const impersonationHeader = 'x-converge-impersonate';
+
+export interface ImpersonatedRequest {
+  /** The MSP admin who sent the request. */
+  impersonator: Principal;
+  /** The user the request acts as. */
+  principal: Principal;
+  method: string;
+  path: string;
+}
+
+export interface AccessMiddlewareOptions {
+  store: EffectiveAccessStore;
+  resolve: EffectiveAccessResolver;
+  /** Called before an impersonated request runs; a rejection refuses the request (no unaudited impersonation). */
+  onImpersonation?: (request: ImpersonatedRequest) => Promise<void>;
+}
+
+/**
+ * Replaces the token's principal on `res.locals.principal` with the effective one (roles, tenant and expiry
+ * from Redis), and, for an MSP admin's impersonated request, with the impersonated user's.
+ */
+export function accessMiddleware(opts: AccessMiddlewareOptions): RequestHandler {
+  return async (req, res, next) => {
+    const caller = await opts.resolve(principalOf(res));
+    const target = req.get(impersonationHeader);
+    if (target === undefined || target === '') {
+      res.locals.principal = caller;
+      next();
+      return;
+    }
+    authorize(caller, 'impersonate');
+    const record = await opts.store.forUser(target);
+    if (record === null) throw new NotFoundError('no such user to impersonate');
+    const principal = effectivePrincipal(
+      { subject: record.subject, kind: 'user', roles: [], tenantId: record.tenantId, scopes: [] },
+      record,
+      new Date(),
+    );
+    await opts.onImpersonation?.({
+      impersonator: caller,
+      principal,
+      method: req.method,
+      path: req.originalUrl.split('?', 1)[0] ?? req.originalUrl,
+    });
+    res.locals.principal = principal;
+    res.locals.impersonator = caller;
+    next();
+  };
+}
+
+/** The MSP admin behind an impersonated request, or undefined for a request made in one's own name. */
+export function impersonatorOf(res: Response): Principal | undefined {
+  return res.locals.impersonator as Principal | undefined;
+}

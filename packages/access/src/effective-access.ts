@@ -1,0 +1,91 @@
+import { isRole, type Principal, type Role } from '@converge/auth';
+import { UnavailableError } from '@converge/errors';
+import type { Redis } from 'ioredis';
+
+/**
+ * A portal user's access as the sync service last granted it (ARCHITECTURE.md §6): written to Redis on every
+ * change of role, tenant or expiry, and rebuilt from the sync service's database at its start.
+ */
+export interface EffectiveAccessRecord {
+  userId: string;
+  /** The token subject (`sub`) the user signs in with. */
+  subject: string;
+  /** Empty when the user was removed: a removed user keeps no access, whatever the token says. */
+  roles: Role[];
+  /** The user's home tenant: the scope of tenant users; MSP users act across tenants. */
+  tenantId: string;
+  /** ISO instant after which the user has no access; null while unlimited. */
+  expiresAt: string | null;
+}
+
+export const defaultAccessKeyPrefix = 'converge:access:';
+
+/** Reads and writes the records; the sync service is the only writer, every service reads. */
+export interface EffectiveAccessStore {
+  write(record: EffectiveAccessRecord): Promise<void>;
+  forSubject(subject: string): Promise<EffectiveAccessRecord | null>;
+  forUser(userId: string): Promise<EffectiveAccessRecord | null>;
+}
+
+function parseRecord(text: string | null): EffectiveAccessRecord | null {
+  if (text === null) return null;
+  const raw = JSON.parse(text) as Partial<EffectiveAccessRecord>;
+  if (typeof raw.userId !== 'string' || typeof raw.subject !== 'string' || typeof raw.tenantId !== 'string') {
+    return null;
+  }
+  return {
+    userId: raw.userId,
+    subject: raw.subject,
+    roles: Array.isArray(raw.roles) ? raw.roles.filter(isRole) : [],
+    tenantId: raw.tenantId,
+    expiresAt: typeof raw.expiresAt === 'string' ? raw.expiresAt : null,
+  };
+}
+
+/**
+ * Records live under two keys, by token subject (every request) and by user id (impersonation). Neither has a
+ * TTL: an expired record must stay readable so that it denies, instead of falling back to the token's roles.
+ */
+export function effectiveAccessStore(redis: Redis, keyPrefix = defaultAccessKeyPrefix): EffectiveAccessStore {
+  const subjectKey = (subject: string) => `${keyPrefix}subject:${subject}`;
+  const userKey = (userId: string) => `${keyPrefix}user:${userId}`;
+  async function read(key: string): Promise<EffectiveAccessRecord | null> {
+    try {
+      return parseRecord(await redis.get(key));
+    } catch (error) {
+      // Failing closed: without the record we cannot tell an expired user from a current one.
+      throw new UnavailableError('access cannot be checked right now', { cause: error });
+    }
+  }
+  return {
+    async write(record) {
+      const text = JSON.stringify(record);
+      await redis.multi().set(subjectKey(record.subject), text).set(userKey(record.userId), text).exec();
+    },
+    forSubject: (subject) => read(subjectKey(subject)),
+    forUser: (userId) => read(userKey(userId)),
+  };
+}
+
+/**
+ * The principal a request acts as: a granted record overrides the token's roles and tenant, and an expired
+ * or removed one leaves no role at all (so every authorization refuses). Without a record the token's own
+ * app roles apply, which is how partner clients and identity-provider-assigned roles keep working.
+ */
+export function effectivePrincipal(
+  principal: Principal,
+  record: EffectiveAccessRecord | null,
+  now: Date,
+): Principal {
+  if (record === null) return principal;
+  const expired = record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime();
+  return { ...principal, roles: expired ? [] : [...record.roles], tenantId: record.tenantId };
+}
+
+export type EffectiveAccessResolver = (principal: Principal) => Promise<Principal>;
+
+/** Maps a token's principal to its effective one, reading Redis on every call so changes apply at once. */
+export function createEffectiveAccess(store: EffectiveAccessStore): EffectiveAccessResolver {
+  return async (principal) =>
+    effectivePrincipal(principal, await store.forSubject(principal.subject), new Date());
+}

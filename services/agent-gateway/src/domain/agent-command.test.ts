@@ -1,0 +1,116 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  commandCompletedSchema,
+  commandOutputChunkSchema,
+  type AgentCommandRequested,
+} from '@converge/contracts';
+import {
+  CommandOutcome,
+  CommandResultSchema,
+  create,
+  ExecutionContext,
+  OutputChunkSchema,
+  OutputStream,
+  ScriptLanguage,
+} from '@converge/proto';
+import {
+  commandCompletedEvent,
+  commandFrame,
+  outputChunkEvent,
+  undeliverableEvent,
+} from './agent-command.ts';
+
+const sender = { agentId: 'agent-1', tenantId: 'tenant-contoso' };
+const now = new Date('2026-05-01T10:00:00.000Z');
+const requested: AgentCommandRequested = {
+  commandId: 'cmd-1',
+  agentId: 'agent-1',
+  tenantId: 'tenant-contoso',
+  sessionId: 'session-1',
+  actionId: 'action-1',
+  language: 'bash',
+  context: 'user',
+  body: 'echo hi',
+  parameters: { retries: 3, force: true, name: 'x' },
+  timeoutSeconds: 60,
+  requestedAt: now.toISOString(),
+};
+
+describe('command mapping', () => {
+  it('turns a requested command into a Command frame with string parameters', () => {
+    expect(commandFrame(requested)).toEqual({
+      id: 'cmd-1',
+      sessionId: 'session-1',
+      actionId: 'action-1',
+      language: ScriptLanguage.BASH,
+      executionContext: ExecutionContext.USER,
+      body: 'echo hi',
+      parameters: { retries: '3', force: 'true', name: 'x' },
+      timeoutSeconds: 60,
+    });
+  });
+
+  it('maps outcomes; a missing interpreter is a failure to start that says why', () => {
+    const result = (outcome: CommandOutcome, message = '') =>
+      commandCompletedEvent(
+        create(CommandResultSchema, {
+          commandId: 'cmd-1',
+          sessionId: 'session-1',
+          outcome,
+          exitCode: 3,
+          finalOutputLine: '1.2.3',
+          durationMs: 40,
+          message,
+        }),
+        sender,
+        now,
+      );
+    const completed = result(CommandOutcome.COMPLETED);
+    expect(completed.ok && completed.event).toMatchObject({
+      outcome: 'completed',
+      exitCode: 3,
+      lastLine: '1.2.3',
+    });
+    expect(completed.ok && commandCompletedSchema.safeParse(completed.event).success).toBe(true);
+    const timedOut = result(CommandOutcome.TIMED_OUT);
+    expect(timedOut.ok && timedOut.event).toMatchObject({ outcome: 'timed-out', exitCode: null });
+    const noPwsh = result(CommandOutcome.LANGUAGE_UNAVAILABLE, 'pwsh is not installed');
+    expect(noPwsh.ok && noPwsh.event).toMatchObject({
+      outcome: 'failed-to-start',
+      message: 'pwsh is not installed',
+    });
+    expect(result(CommandOutcome.UNSPECIFIED).ok).toBe(false);
+  });
+
+  it('publishes output as UTF-8 text under the connection, not the frame', () => {
+    const chunk = create(OutputChunkSchema, {
+      commandId: 'cmd-1',
+      sessionId: 'session-1',
+      seq: 4,
+      stream: OutputStream.STDERR,
+      data: new TextEncoder().encode('grüße\n'),
+    });
+    const event = outputChunkEvent(chunk, sender);
+    expect(event).toEqual({
+      commandId: 'cmd-1',
+      agentId: 'agent-1',
+      tenantId: 'tenant-contoso',
+      sessionId: 'session-1',
+      seq: 4,
+      stream: 'stderr',
+      data: 'grüße\n',
+    });
+    expect(commandOutputChunkSchema.safeParse(event).success).toBe(true);
+  });
+
+  it('answers an undeliverable command at once, with no exit code and why', () => {
+    const event = undeliverableEvent(requested, 'the agent is offline', now);
+    expect(event).toMatchObject({
+      outcome: 'undeliverable',
+      exitCode: null,
+      durationMs: 0,
+      message: 'the agent is offline',
+    });
+    expect(commandCompletedSchema.safeParse(event).success).toBe(true);
+  });
+});

@@ -1,0 +1,117 @@
+import type {
+  AgentCommandRequested,
+  CommandCompleted,
+  CommandOutputChunk,
+  ScriptLanguage as ContractLanguage,
+} from '@converge/contracts';
+import {
+  CommandOutcome,
+  CommandSchema,
+  ExecutionContext,
+  OutputStream,
+  ScriptLanguage,
+  type CommandResult,
+  type MessageInitShape,
+  type OutputChunk,
+} from '@converge/proto';
+
+const languages: Record<ContractLanguage, ScriptLanguage> = {
+  powershell: ScriptLanguage.POWERSHELL,
+  pwsh: ScriptLanguage.PWSH,
+  bash: ScriptLanguage.BASH,
+  sh: ScriptLanguage.SH,
+  cmd: ScriptLanguage.CMD,
+};
+
+/** The `Command` frame for a requested command; parameters travel as strings, as scripts receive them. */
+export function commandFrame(command: AgentCommandRequested): MessageInitShape<typeof CommandSchema> {
+  return {
+    id: command.commandId,
+    sessionId: command.sessionId,
+    actionId: command.actionId,
+    language: languages[command.language],
+    executionContext: command.context === 'user' ? ExecutionContext.USER : ExecutionContext.SYSTEM,
+    body: command.body,
+    parameters: Object.fromEntries(
+      Object.entries(command.parameters).map(([name, value]) => [name, String(value)]),
+    ),
+    timeoutSeconds: command.timeoutSeconds,
+  };
+}
+
+/** Who sent a frame: the connection's agent and tenant, never what the frame claims. */
+export interface FrameSender {
+  agentId: string;
+  tenantId: string;
+}
+
+const maxChunkText = 64 * 1024;
+const maxLineText = 4096;
+const utf8 = new TextDecoder();
+
+export function outputChunkEvent(chunk: OutputChunk, sender: FrameSender): CommandOutputChunk {
+  return {
+    commandId: chunk.commandId,
+    agentId: sender.agentId,
+    tenantId: sender.tenantId,
+    sessionId: chunk.sessionId,
+    seq: chunk.seq,
+    stream: chunk.stream === OutputStream.STDERR ? 'stderr' : 'stdout',
+    // Invalid UTF-8 becomes U+FFFD rather than losing the chunk; agents chunk well below this bound.
+    data: utf8.decode(chunk.data).slice(0, maxChunkText),
+  };
+}
+
+type Outcome = CommandCompleted['outcome'];
+const outcomes: Partial<Record<CommandOutcome, Outcome>> = {
+  [CommandOutcome.COMPLETED]: 'completed',
+  [CommandOutcome.TIMED_OUT]: 'timed-out',
+  [CommandOutcome.CANCELLED]: 'cancelled',
+  [CommandOutcome.FAILED_TO_START]: 'failed-to-start',
+  // The contract has no outcome of its own for it: the script could not start, and the message says why.
+  [CommandOutcome.LANGUAGE_UNAVAILABLE]: 'failed-to-start',
+};
+
+export type ResultMapping = { ok: true; event: CommandCompleted } | { ok: false; reason: string };
+
+export function commandCompletedEvent(result: CommandResult, sender: FrameSender, now: Date): ResultMapping {
+  const outcome = outcomes[result.outcome];
+  if (outcome === undefined) return { ok: false, reason: 'command result without an outcome' };
+  const message =
+    result.message.trim() === '' && result.outcome === CommandOutcome.LANGUAGE_UNAVAILABLE
+      ? 'the agent has no interpreter for the script language'
+      : result.message;
+  return {
+    ok: true,
+    event: {
+      commandId: result.commandId,
+      agentId: sender.agentId,
+      tenantId: sender.tenantId,
+      sessionId: result.sessionId,
+      outcome,
+      exitCode: outcome === 'completed' ? result.exitCode : null,
+      lastLine: result.finalOutputLine === '' ? null : result.finalOutputLine.slice(0, maxLineText),
+      durationMs: result.durationMs,
+      truncated: result.outputTruncated,
+      ...(message.trim() === '' ? {} : { message: message.slice(0, maxLineText) }),
+      completedAt: now.toISOString(),
+    },
+  };
+}
+
+/** The answer for a command no agent connection could take: the session decides when to send it again. */
+export function undeliverableEvent(command: AgentCommandRequested, why: string, now: Date): CommandCompleted {
+  return {
+    commandId: command.commandId,
+    agentId: command.agentId,
+    tenantId: command.tenantId,
+    sessionId: command.sessionId,
+    outcome: 'undeliverable',
+    exitCode: null,
+    lastLine: null,
+    durationMs: 0,
+    truncated: false,
+    message: why,
+    completedAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,145 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  commandCompleted,
+  type AgentCommandCancelRequested,
+  type AgentCommandRequested,
+} from '@converge/contracts';
+import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
+import type { Logger } from '@converge/telemetry';
+import type { ConnectionRegistry, Delivery } from '../connections/connection-registry.ts';
+import { commandFrame, undeliverableEvent } from '../domain/agent-command.ts';
+import type { GatewayMetrics } from '../gateway-metrics.ts';
+import type { PresenceStore } from '../presence/presence-store.ts';
+import type { EventQueue } from '../publishing/event-queue.ts';
+import type { ReplicaChannel } from './replica-channel.ts';
+
+export interface CommandRouterOptions {
+  replicaId: string;
+  registry: ConnectionRegistry;
+  presence: PresenceStore;
+  channel: () => ReplicaChannel;
+  events: EventQueue;
+  metrics: GatewayMetrics;
+  /** How long presence may lag behind a reconnect (the flush interval, twice). */
+  presenceLagMs: number;
+  logger: Logger;
+}
+
+type ForwardResult = { kind: 'delivered' } | { kind: 'retry' } | { kind: 'undeliverable'; why: string };
+
+function commandBytes(command: AgentCommandRequested): Uint8Array {
+  return toBinary(
+    GatewayMessageSchema,
+    create(GatewayMessageSchema, { kind: { case: 'command', value: commandFrame(command) } }),
+  );
+}
+
+function cancelBytes(cancel: AgentCommandCancelRequested): Uint8Array {
+  return toBinary(
+    GatewayMessageSchema,
+    create(GatewayMessageSchema, { kind: { case: 'cancel', value: { commandId: cancel.commandId } } }),
+  );
+}
+
+/**
+ * Routes a command to the one replica holding its agent: written here if the agent is here, forwarded over
+ * pub/sub if another live replica holds it, and otherwise answered `undeliverable` at once, so the session
+ * can wait for the agent's next `connected` event. Resolves only once the command was written or answered,
+ * so the consumer commits its offset only then.
+ */
+export class CommandRouter {
+  private readonly opts: CommandRouterOptions;
+
+  constructor(opts: CommandRouterOptions) {
+    this.opts = opts;
+  }
+
+  /** Writes a command to a local agent (also for commands other replicas forward). */
+  deliverLocally(command: AgentCommandRequested): Delivery {
+    return this.opts.registry.deliver(command.agentId, commandBytes(command));
+  }
+
+  async route(command: AgentCommandRequested, consumedAtMs: number): Promise<void> {
+    const { metrics } = this.opts;
+    const local = this.deliverLocally(command);
+    if (local === 'sent') {
+      metrics.dispatched(performance.now() - consumedAtMs, 'local');
+      return;
+    }
+    if (local === 'dropped') {
+      await this.undeliverable(command, 'the agent was not reading its connection, which was closed');
+      return;
+    }
+    const outcome = await this.forward(command);
+    if (outcome.kind === 'delivered') {
+      metrics.dispatched(performance.now() - consumedAtMs, 'forwarded');
+      return;
+    }
+    if (outcome.kind === 'retry') {
+      // The agent may be between replicas (a drain): wait until its new presence is written, then try again.
+      await delay(this.opts.presenceLagMs);
+      if (this.deliverLocally(command) === 'sent') {
+        metrics.dispatched(performance.now() - consumedAtMs, 'local');
+        return;
+      }
+      const second = await this.forward(command);
+      if (second.kind === 'delivered') {
+        metrics.dispatched(performance.now() - consumedAtMs, 'forwarded');
+        return;
+      }
+      await this.undeliverable(command, 'the agent is not connected');
+      return;
+    }
+    await this.undeliverable(command, outcome.why);
+  }
+
+  async cancel(cancel: AgentCommandCancelRequested): Promise<void> {
+    if (this.deliverCancelLocally(cancel)) return;
+    const presence = await this.opts.presence.get(cancel.agentId);
+    if (
+      presence !== undefined &&
+      presence.replica !== this.opts.replicaId &&
+      (await this.opts.presence.isLive(presence.replica))
+    ) {
+      await this.opts.channel().forwardCancel(presence.replica, cancel);
+      return;
+    }
+    this.opts.logger.info(
+      { commandId: cancel.commandId, agentId: cancel.agentId },
+      'cancel for an agent that is not connected dropped',
+    );
+  }
+
+  deliverCancelLocally(cancel: AgentCommandCancelRequested): boolean {
+    return this.opts.registry.deliver(cancel.agentId, cancelBytes(cancel)) === 'sent';
+  }
+
+  /** Forwards to the replica presence names; `retry` when presence may be behind the agent's reconnect. */
+  private async forward(command: AgentCommandRequested): Promise<ForwardResult> {
+    const presence = await this.opts.presence.get(command.agentId);
+    if (presence === undefined) return { kind: 'undeliverable', why: 'the agent is not connected' };
+    if (presence.replica === this.opts.replicaId) return { kind: 'retry' };
+    if (!(await this.opts.presence.isLive(presence.replica))) {
+      return { kind: 'undeliverable', why: 'the gateway replica that held the agent has stopped' };
+    }
+    this.opts.metrics.forwarded();
+    const outcome = await this.opts.channel().forwardCommand(presence.replica, command);
+    if (outcome === 'delivered') return { kind: 'delivered' };
+    if (outcome === 'absent') return { kind: 'retry' };
+    return {
+      kind: 'undeliverable',
+      why: `gateway replica ${presence.replica} did not acknowledge the command`,
+    };
+  }
+
+  /** Resolves once the answer is published, so the command's offset is committed only after it. */
+  private async undeliverable(command: AgentCommandRequested, why: string): Promise<void> {
+    this.opts.metrics.undeliverable();
+    this.opts.events.enqueue(commandCompleted, {
+      subject: command.commandId,
+      tenantId: command.tenantId,
+      data: undeliverableEvent(command, why, new Date()),
+    });
+    await this.opts.events.flush();
+  }
+}

@@ -1,0 +1,127 @@
+import { catalogItemChanged, type CatalogItemKind } from '@converge/contracts';
+import { NotFoundError } from '@converge/errors';
+import {
+  allTenants,
+  outboxEntry,
+  pageQuery,
+  toPage,
+  updateVersioned,
+  withOutbox,
+  type PageRequest,
+  type TenantScope,
+} from '@converge/store';
+import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
+import type { CatalogDocument } from './catalog.schemas.ts';
+
+/**
+ * Which catalog items a caller sees: the global ones and those of the tenants in scope (an MSP's scope is
+ * every tenant, so everything).
+ */
+export function visibleTo(scope: TenantScope): Record<string, unknown> {
+  if (scope === allTenants) return {};
+  const owned = typeof scope === 'string' ? scope : { $in: scope };
+  return { $or: [{ tenantId: null }, { tenantId: owned }] };
+}
+
+/** Store and events of one kind of catalog item; every change carries its `catalogItemChanged` event. */
+export class CatalogRepository<TDoc extends CatalogDocument> {
+  private readonly model: Model<TDoc>;
+  private readonly kind: CatalogItemKind;
+
+  constructor(model: Model<TDoc>, kind: CatalogItemKind) {
+    this.model = model;
+    this.kind = kind;
+  }
+
+  private event(doc: { _id: string; tenantId: string | null; name: string }, version: number, now: Date) {
+    return {
+      type: catalogItemChanged.type,
+      topic: catalogItemChanged.topic,
+      subject: doc._id,
+      ...(doc.tenantId === null ? {} : { tenantId: doc.tenantId }),
+      data: {
+        itemKind: this.kind,
+        itemId: doc._id,
+        tenantId: doc.tenantId,
+        version,
+        name: doc.name,
+        deleted: false,
+        changedAt: now.toISOString(),
+      },
+      time: now,
+    };
+  }
+
+  private live(filter: Record<string, unknown>): QueryFilter<TDoc> {
+    return { ...filter, deletedAt: null };
+  }
+
+  async list(scope: TenantScope, request: PageRequest, filter: Record<string, unknown> = {}) {
+    const query = pageQuery(request, { $and: [this.live(filter), visibleTo(scope)] });
+    const docs = await this.model
+      .find(query.filter as QueryFilter<TDoc>)
+      .sort(query.sort)
+      .limit(query.fetchLimit)
+      .lean<TDoc[]>();
+    return toPage(docs, request);
+  }
+
+  /** A live item the scope sees; anything else is `NotFoundError`, so other tenants' items stay unseen. */
+  async get(scope: TenantScope, id: string): Promise<TDoc> {
+    const doc = await this.model.findOne({ $and: [this.live({ _id: id }), visibleTo(scope)] }).lean<TDoc>();
+    if (doc === null) throw new NotFoundError(`${this.kind} not found`);
+    return doc;
+  }
+
+  /** The live items among `ids` the scope sees, by id. */
+  async findMany(scope: TenantScope, ids: readonly string[]): Promise<Map<string, TDoc>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.model
+      .find({ $and: [this.live({ _id: { $in: [...new Set(ids)] } }), visibleTo(scope)] })
+      .lean<TDoc[]>();
+    return new Map(docs.map((doc) => [doc._id, doc]));
+  }
+
+  /** Every live item (the catalog resolution and cycle checks read whole). */
+  async all(): Promise<TDoc[]> {
+    return this.model.find(this.live({})).lean<TDoc[]>();
+  }
+
+  async insert(doc: Omit<TDoc, 'version' | 'deletedAt' | 'outbox' | 'createdAt' | 'updatedAt'>, now: Date) {
+    const stored = {
+      ...doc,
+      version: 1,
+      deletedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      outbox: [outboxEntry(this.event(doc, 1, now))],
+    };
+    const created = await (this.model as unknown as Model<CatalogDocument>).create(stored);
+    return created.toObject() as TDoc;
+  }
+
+  /** A versioned change of a live item (`ConflictError` when it changed meanwhile). */
+  async update(
+    current: TDoc,
+    fields: Partial<TDoc>,
+    now: Date,
+    extra: UpdateQuery<TDoc> = {},
+  ): Promise<TDoc> {
+    const next = { ...current, ...fields };
+    const update = withOutbox<TDoc>({ ...extra, $set: { ...fields, updatedAt: now } }, [
+      this.event(next, current.version + 1, now),
+    ]);
+    return updateVersioned(this.model, this.live({ _id: current._id }), current.version, update);
+  }
+
+  async softDelete(current: TDoc, now: Date): Promise<void> {
+    const event = this.event(current, current.version + 1, now);
+    event.data.deleted = true;
+    await updateVersioned(
+      this.model,
+      this.live({ _id: current._id }),
+      current.version,
+      withOutbox<TDoc>({ $set: { deletedAt: now, updatedAt: now } }, [event]),
+    );
+  }
+}

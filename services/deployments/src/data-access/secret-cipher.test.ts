@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { createSecretCipher } from './secret-cipher.ts';
+
+describe('secret cipher', () => {
+  const cipher = createSecretCipher(randomBytes(32));
+
+  it('opens what it sealed, and the sealed form does not contain the secret', () => {
+    const sealed = cipher.seal('hunter2-api-key', 'deployment:d1:apiKey');
+    expect(sealed).not.toContain('hunter2');
+    expect(cipher.open(sealed, 'deployment:d1:apiKey')).toBe('hunter2-api-key');
+  });
+
+  it('seals the same secret differently each time', () => {
+    expect(cipher.seal('same', 'c')).not.toBe(cipher.seal('same', 'c'));
+  });
+
+  it('refuses a sealed value moved to another document or parameter, or opened with another key', () => {
+    const sealed = cipher.seal('hunter2', 'deployment:d1:apiKey');
+    expect(() => cipher.open(sealed, 'deployment:d2:apiKey')).toThrow();
+    expect(() => createSecretCipher(randomBytes(32)).open(sealed, 'deployment:d1:apiKey')).toThrow();
+  });
+});

@@ -1,0 +1,237 @@
+import { authorize, tenantScopeOf } from '@converge/access';
+import type { Principal } from '@converge/auth';
+import { NotFoundError, ValidationError } from '@converge/errors';
+import { allTenants, scopeIncludes, type TenantScope } from '@converge/store';
+import type { CatalogRepository } from '../data-access/catalog.repository.ts';
+import type { MaintenanceTaskDocument, SoftwareDocument } from '../data-access/catalog.schemas.ts';
+import type { DeploymentDocument, DeploymentRepository } from '../data-access/deployment.repository.ts';
+import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
+import type { ProjectionRepository } from '../data-access/projection.repository.ts';
+import { computersWhereDeploymentWins } from '../domain/deployment-reach.ts';
+import type { Resolution } from '../domain/deployment-resolution.ts';
+import { prepareEstate, resolveComputer, type Estate } from '../domain/estate.ts';
+import { itemKey, type Deployment, type SessionKind } from '../domain/types.ts';
+
+export interface ResolutionDeps {
+  projections: ProjectionRepository;
+  software: CatalogRepository<SoftwareDocument>;
+  maintenanceTasks: CatalogRepository<MaintenanceTaskDocument>;
+  deployments: DeploymentRepository;
+  generation: EstateGenerationRepository;
+}
+
+export interface ResolutionRequest {
+  sessionKind: SessionKind;
+  /** The one maintenance item of a single-item session (a software or maintenance task id). */
+  itemId?: string;
+  adHoc?: boolean;
+  /** Explanations for people (the preview); a session only needs the plan. */
+  explain: boolean;
+}
+
+export interface WinningComputer {
+  computerId: string;
+  tenantId: string;
+}
+
+function toDomain(doc: DeploymentDocument): Deployment {
+  return {
+    id: doc._id,
+    enabled: doc.enabled,
+    maintenanceItem: doc.maintenanceItem,
+    target: doc.target,
+    deviceFilter: doc.deviceFilter,
+    desiredState: doc.desiredState,
+    enforcement: doc.enforcement,
+    priority: doc.priority,
+  };
+}
+
+// Computers read per round of the reverse query: enough to amortize a query, few enough to answer quickly.
+const reverseBatch = 1_000;
+
+/**
+ * Resolution at the edge. The estate (directory, catalog, deployments: everything but the computers) is
+ * prepared once and kept in memory with the generation it was built at; a change anywhere moves the
+ * generation on (see `EstateGenerationRepository`) and the next answer rebuilds it. The REST preview and
+ * gRPC `Resolve` both call `resolveComputer` here, so they cannot disagree.
+ */
+export class ResolutionUseCases {
+  private readonly deps: ResolutionDeps;
+  private cached: { generation: number; estate: Estate } | undefined;
+  private building: { generation: number; estate: Promise<Estate> } | undefined;
+
+  constructor(deps: ResolutionDeps) {
+    this.deps = deps;
+  }
+
+  /** The prepared estate at the current generation (concurrent callers share one rebuild). */
+  async estate(): Promise<Estate> {
+    const generation = await this.deps.generation.current();
+    if (this.cached?.generation === generation) return this.cached.estate;
+    if (this.building?.generation !== generation) {
+      const building = { generation, estate: this.build() };
+      this.building = building;
+      building.estate.then(
+        (estate) => {
+          if (this.building === building) this.building = undefined;
+          if ((this.cached?.generation ?? -1) < generation) this.cached = { generation, estate };
+        },
+        () => {
+          if (this.building === building) this.building = undefined;
+        },
+      );
+    }
+    return this.building.estate;
+  }
+
+  private async build(): Promise<Estate> {
+    const { projections, software, maintenanceTasks, deployments } = this.deps;
+    const [directory, softwareDocs, taskDocs, deploymentDocs] = await Promise.all([
+      projections.directory(),
+      software.all(),
+      maintenanceTasks.all(),
+      deployments.all(),
+    ]);
+    return prepareEstate(
+      directory,
+      {
+        software: softwareDocs.map((doc) => ({
+          id: doc._id,
+          name: doc.name,
+          prerequisites: doc.prerequisites,
+        })),
+        maintenanceTasks: taskDocs.map((doc) => ({ id: doc._id, name: doc.name })),
+      },
+      deploymentDocs.map(toDomain),
+    );
+  }
+
+  /**
+   * What the computer (inside `scope`) should have in a session of this kind. Throws `NotFoundError` for a
+   * computer or item the scope does not see, `PrerequisiteCycleError` (a validation error naming the cycle)
+   * when the catalog's prerequisites loop.
+   */
+  async resolve(
+    scope: TenantScope,
+    computerId: string,
+    request: ResolutionRequest,
+    now: number,
+  ): Promise<Resolution> {
+    const computer = await this.deps.projections.findComputer(scope, computerId);
+    if (!computer) throw new NotFoundError('computer not found');
+    const estate = await this.estate();
+    let singleItemKey: string | undefined;
+    if (request.sessionKind === 'single-item') {
+      if (request.itemId === undefined)
+        throw new ValidationError('a single-item session names its maintenance item');
+      const kind = estate.catalog.software.has(request.itemId)
+        ? 'software'
+        : estate.catalog.maintenanceTasks.has(request.itemId)
+          ? 'maintenance-task'
+          : null;
+      if (kind === null) throw new NotFoundError('maintenance item not found');
+      singleItemKey = itemKey({ kind, id: request.itemId });
+    } else if (request.itemId !== undefined) {
+      throw new ValidationError('only a single-item session names a maintenance item');
+    }
+    return resolveComputer(estate, computer, {
+      sessionKind: request.sessionKind,
+      now,
+      explain: request.explain,
+      ...(request.adHoc === undefined ? {} : { adHoc: request.adHoc }),
+      ...(singleItemKey === undefined ? {} : { singleItemKey }),
+    });
+  }
+
+  /** The REST preview: the caller's scope, with explanations. */
+  preview(
+    principal: Principal,
+    computerId: string,
+    request: Omit<ResolutionRequest, 'explain'>,
+    now: number,
+  ) {
+    authorize(principal, 'read');
+    return this.resolve(tenantScopeOf(principal), computerId, { ...request, explain: true }, now);
+  }
+
+  /**
+   * One page of the computers on which the deployment wins its maintenance item (in a full session), in
+   * computer id order. Scans computers in batches, only those of the tenants the deployment can reach when it
+   * belongs to one tenant, and stops once the page is full.
+   */
+  async winningComputers(
+    principal: Principal,
+    deploymentId: string,
+    page: { limit: number; cursor?: string },
+    now: number,
+  ): Promise<{ items: WinningComputer[]; nextCursor: string | null }> {
+    authorize(principal, 'read');
+    const scope = tenantScopeOf(principal);
+    const deployment = await this.deps.deployments.get(scope, deploymentId);
+    const estate = await this.estate();
+    const tenants = reachableTenants(estate, deployment, scope);
+    const items: WinningComputer[] = [];
+    let after = page.cursor === undefined ? null : decodeComputerCursor(page.cursor);
+    for (;;) {
+      const batch = await this.deps.projections.computersAfter(after, reverseBatch, tenants);
+      const winning = new Set(
+        computersWhereDeploymentWins(estate, deploymentId, batch, {
+          sessionKind: 'full',
+          now,
+          explain: false,
+        }),
+      );
+      for (const computer of batch) {
+        if (!winning.has(computer.id)) continue;
+        if (items.length === page.limit)
+          return { items, nextCursor: encodeComputerCursor(items.at(-1)?.computerId ?? '') };
+        items.push({ computerId: computer.id, tenantId: computer.tenantId });
+      }
+      if (batch.length < reverseBatch) return { items, nextCursor: null };
+      after = batch.at(-1)?.id ?? null;
+    }
+  }
+}
+
+/**
+ * The tenants whose computers a deployment can reach (undefined: any tenant), narrowed to the caller's
+ * scope: its own tenant, plus the descendants of a tenant target that propagates to child tenants.
+ */
+function reachableTenants(
+  estate: Estate,
+  deployment: DeploymentDocument,
+  scope: TenantScope,
+): string[] | undefined {
+  let tenants: string[] | undefined;
+  if (deployment.tenantId !== null) {
+    const target = deployment.target;
+    const root = deployment.tenantId;
+    tenants =
+      target.kind === 'tenant' && target.includeChildTenants
+        ? [...estate.directory.tenantLineage]
+            .filter(([, lineage]) => lineage.includes(root))
+            .map(([id]) => id)
+        : [root];
+    if (!tenants.includes(root)) tenants.push(root);
+  }
+  if (scope === allTenants) return tenants;
+  const scoped = typeof scope === 'string' ? [scope] : [...scope];
+  return (tenants ?? scoped).filter((tenantId) => scopeIncludes(scope, tenantId));
+}
+
+function encodeComputerCursor(computerId: string): string {
+  return Buffer.from(JSON.stringify({ after: computerId })).toString('base64url');
+}
+
+function decodeComputerCursor(cursor: string): string {
+  try {
+    const body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof body.after === 'string') return body.after;
+  } catch {
+    // Reported below like any other cursor this list did not issue.
+  }
+  throw new ValidationError('invalid cursor', [
+    { path: 'query.cursor', message: 'not a cursor from this list' },
+  ]);
+}
