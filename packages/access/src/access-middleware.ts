@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Principal } from '@converge/auth';
-import { NotFoundError } from '@converge/errors';
+import { ForbiddenError, NotFoundError } from '@converge/errors';
 import { principalOf } from '@converge/http';
 import {
   effectivePrincipal,
@@ -24,7 +24,10 @@ export interface ImpersonatedRequest {
 export interface AccessMiddlewareOptions {
   store: EffectiveAccessStore;
   resolve: EffectiveAccessResolver;
-  /** Called before an impersonated request runs; a rejection refuses the request (no unaudited impersonation). */
+  /**
+   * Audits an impersonated request before it runs; a rejection refuses the request. Without it, impersonated
+   * requests are refused: no impersonation goes unaudited.
+   */
   onImpersonation?: (request: ImpersonatedRequest) => Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export function accessMiddleware(opts: AccessMiddlewareOptions): RequestHandler 
       return;
     }
     authorize(caller, 'impersonate');
+    const audit = opts.onImpersonation;
+    if (audit === undefined) throw new ForbiddenError('this service cannot audit impersonated requests');
     const record = await opts.store.forUser(target);
     if (record === null) throw new NotFoundError('no such user to impersonate');
     const principal = effectivePrincipal(
@@ -49,7 +54,7 @@ export function accessMiddleware(opts: AccessMiddlewareOptions): RequestHandler 
       record,
       new Date(),
     );
-    await opts.onImpersonation?.({
+    await audit({
       impersonator: caller,
       principal,
       method: req.method,

@@ -23,6 +23,8 @@ export const serviceEnv = z.object({
   REDIS_URL: url(['redis', 'rediss']),
   OIDC_ISSUER: url(['http', 'https']),
   OIDC_AUDIENCE: z.string().min(1),
+  // Where sync writes each principal's effective roles and tenant scope; every service reads them.
+  ACCESS_KEY_PREFIX: z.string().min(1).default('converge:access:'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http', 'https']).optional(),
   // Under Kubernetes' default 30 s termination grace period, leaving time for the kill after it.
   SHUTDOWN_TIMEOUT: duration().default(20_000),
@@ -37,6 +39,7 @@ export interface ServiceConfig {
   mongo: { uri: string; databasePrefix: string };
   redis: { url: string };
   oidc: { issuer: string; audience: string };
+  access: { keyPrefix: string };
   otel: { tracesEndpoint: string | undefined };
   shutdownTimeoutMs: number;
 }
@@ -50,6 +53,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     mongo: { uri: env.MONGO_URI, databasePrefix: env.MONGO_DATABASE_PREFIX },
     redis: { url: env.REDIS_URL },
     oidc: { issuer: env.OIDC_ISSUER, audience: env.OIDC_AUDIENCE },
+    access: { keyPrefix: env.ACCESS_KEY_PREFIX },
     otel: { tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
   };

@@ -1,6 +1,12 @@
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
+import {
+  accessMiddleware,
+  createEffectiveAccess,
+  effectiveAccessStore,
+  type ImpersonatedRequest,
+} from '@converge/access';
 import { createTokenVerifier } from '@converge/auth';
 import { createBus, type Bus } from '@converge/bus';
 import { createHttpApp, startHttpServer } from '@converge/http';
@@ -34,6 +40,8 @@ export interface ServiceParts {
   /** Mounted under /api/v1, authenticated, validated against `openApiDocument`. */
   routes?: (router: Router) => void;
   openApiDocument?: string;
+  /** Audits an impersonated request; a service without it refuses impersonated requests. */
+  onImpersonation?: (request: ImpersonatedRequest) => Promise<void>;
   /** Stops the service's own consumers and workers; called after the HTTP server stopped accepting. */
   stop?: () => Promise<void>;
 }
@@ -75,6 +83,7 @@ export async function runService<C extends ServiceConfig>(
 
   const parts = await definition.start({ config, logger, bus, mongo, redis });
 
+  const accessStore = effectiveAccessStore(redis, config.access.keyPrefix);
   let draining = false;
   const app = createHttpApp({
     service: name,
@@ -87,7 +96,18 @@ export async function runService<C extends ServiceConfig>(
       { name: 'redis', check: redisReadiness(redis) },
     ],
     metricsHandler: telemetry.metricsHandler,
-    routes: parts.routes ?? (() => undefined),
+    routes: (router) => {
+      // Every service authorizes with the effective access sync keeps in Redis (ARCHITECTURE.md §6), so a
+      // changed role or an expired user takes effect within seconds, whatever the token still says.
+      router.use(
+        accessMiddleware({
+          store: accessStore,
+          resolve: createEffectiveAccess(accessStore),
+          ...(parts.onImpersonation ? { onImpersonation: parts.onImpersonation } : {}),
+        }),
+      );
+      parts.routes?.(router);
+    },
     ...(parts.openApiDocument ? { openApiDocument: parts.openApiDocument } : {}),
   });
   const server = await startHttpServer(app, config.http);

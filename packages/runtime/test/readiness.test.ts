@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +70,12 @@ describe('service readiness', () => {
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           OIDC_ISSUER: stack.oidcIssuer,
           OIDC_AUDIENCE: 'api://converge',
+          // Extra listeners on free ports, and the keys the services that encrypt secrets require.
+          AGENT_PORT: '0',
+          AGENT_GRPC_PORT: '0',
+          GRPC_PORT: '0',
+          DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
+          INTEGRATION_SECRETS_KEY: randomBytes(32).toString('base64'),
         },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

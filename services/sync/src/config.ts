@@ -1,5 +1,4 @@
 import { duration, loadConfig, serviceConfig, serviceEnv, url, z } from '@converge/config';
-import { defaultAccessKeyPrefix } from '@converge/access';
 
 /** 32 bytes, base64: the AES-256-GCM key integration credentials are sealed with. */
 const secretsKey = z
@@ -23,8 +22,6 @@ export const config = loadConfig(
       SYNC_MAX_RETRY_AFTER: duration().default(120_000),
       GRAPH_BASE_URL: url(['http', 'https']).default('https://graph.microsoft.com'),
       ENTRA_LOGIN_BASE_URL: url(['http', 'https']).default('https://login.microsoftonline.com'),
-      // Where the effective access records live in Redis; tests give each run its own prefix.
-      ACCESS_KEY_PREFIX: z.string().min(1).default(defaultAccessKeyPrefix),
     })
     .transform((env) => ({
       ...serviceConfig(env),
@@ -36,7 +33,6 @@ export const config = loadConfig(
         graphBaseUrl: env.GRAPH_BASE_URL.replace(/\/$/, ''),
         entraLoginBaseUrl: env.ENTRA_LOGIN_BASE_URL.replace(/\/$/, ''),
       },
-      accessKeyPrefix: env.ACCESS_KEY_PREFIX,
     })),
 );
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Router } from 'express';
-import { accessMiddleware, createEffectiveAccess, effectiveAccessStore } from '@converge/access';
+import { effectiveAccessStore } from '@converge/access';
 import { topics } from '@converge/contracts';
 import { runService } from '@converge/runtime';
 import { asTenantId } from '@converge/store';
@@ -49,7 +49,7 @@ await runService({
     const audit = new AuditRepository(auditModel(mongo));
     await Promise.all(Object.values(mongo.models).map((model) => model.init()));
 
-    const accessStore = effectiveAccessStore(redis, config.accessKeyPrefix);
+    const accessStore = effectiveAccessStore(redis, config.access.keyPrefix);
     const tenants = new TenantUseCases(writers.tenants, audit);
     const people = new PeopleUseCases(writers.people, audit);
     const groups = new GroupUseCases(writers.groups);
@@ -83,25 +83,19 @@ await runService({
     const schedule = startSyncSchedule(integrations, config.sync.intervalMs, logger);
 
     return {
+      // Written before the request runs: an impersonated request that cannot be audited does not run.
+      onImpersonation: async ({ impersonator, principal, method, path }) => {
+        await audit.record({
+          tenantId: asTenantId(principal.tenantId ?? impersonator.tenantId ?? 'unknown'),
+          actor: { subject: principal.subject, impersonatedBy: impersonator.subject },
+          entityType: 'request',
+          entityId: `${method} ${path}`,
+          action: 'impersonated',
+          at: new Date(),
+        });
+      },
       openApiDocument: fileURLToPath(new URL('./entry-points/http/openapi.yaml', import.meta.url)),
       routes: (router: Router) => {
-        router.use(
-          accessMiddleware({
-            store: accessStore,
-            resolve: createEffectiveAccess(accessStore),
-            // Written before the request runs: an impersonated request that cannot be audited does not run.
-            onImpersonation: async ({ impersonator, principal, method, path }) => {
-              await audit.record({
-                tenantId: asTenantId(principal.tenantId ?? impersonator.tenantId ?? 'unknown'),
-                actor: { subject: principal.subject, impersonatedBy: impersonator.subject },
-                entityType: 'request',
-                entityId: `${method} ${path}`,
-                action: 'impersonated',
-                at: new Date(),
-              });
-            },
-          }),
-        );
         tenantRoutes(router, tenants, writers.tenants);
         peopleRoutes(router, people, groups, { people: writers.people, groups: writers.groups });
         psaAgreementRoutes(router, writers.psaAgreements);
