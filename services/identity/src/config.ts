@@ -1,4 +1,57 @@
-import { loadConfig, serviceConfig, serviceEnv } from '@converge/config';
+import { bool, csv, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
+import { topics } from '@converge/contracts';
+import { canonicalHardwareUuid } from './domain/hardware-identifiers.ts';
 
-/** The identity service's environment: so far only the variables every service shares (@converge/config). */
-export const config = loadConfig(serviceEnv.transform(serviceConfig));
+/**
+ * The identity service's environment: the shared variables (@converge/config) and the identification policy of
+ * the installation.
+ */
+export const config = loadConfig(
+  serviceEnv
+    .extend({
+      // Hardware UUIDs treated as none, on top of the built-in blank and placeholder ones (comma-separated).
+      IDENTITY_KNOWN_BAD_HARDWARE_UUIDS: csv()
+        .refine((uuids) => uuids.every((uuid) => canonicalHardwareUuid(uuid) !== null), {
+          error: 'must list hardware UUIDs (32 hexadecimal digits each)',
+        })
+        .default([]),
+      // Manufacturers whose serial numbers identify a machine when it has no usable UUID (comma-separated).
+      IDENTITY_TRUSTED_MANUFACTURERS: csv().default([
+        'Dell Inc.',
+        'HP',
+        'Hewlett-Packard',
+        'LENOVO',
+        'Microsoft Corporation',
+        'Apple Inc.',
+      ]),
+      // Off: new and wiped computers are onboarded at once, whatever their tenant's setting says.
+      IDENTITY_ONBOARDING_ENABLED: bool().default(true),
+      // A computer offline for longer is stale: listed as such and without an inferred primary person.
+      IDENTITY_STALE_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+      // Partitions of the agent events handled at once; facts of different agents may race, which the store's
+      // unique identity key resolves.
+      IDENTITY_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+      // The topics consumed; other names only for tests and benchmarks that must not share the real ones.
+      IDENTITY_AGENT_EVENTS_TOPIC: z.string().min(1).default(topics.agentEvents),
+      IDENTITY_DIRECTORY_EVENTS_TOPIC: z.string().min(1).default(topics.directoryEvents),
+    })
+    .transform((env) => ({
+      ...serviceConfig(env),
+      identification: {
+        extraKnownBadHardwareUuids: env.IDENTITY_KNOWN_BAD_HARDWARE_UUIDS,
+        trustedManufacturers: env.IDENTITY_TRUSTED_MANUFACTURERS,
+        onboardingEnabledGlobally: env.IDENTITY_ONBOARDING_ENABLED,
+      },
+      staleAfterDays: env.IDENTITY_STALE_AFTER_DAYS,
+      consumer: {
+        concurrency: env.IDENTITY_CONSUMER_CONCURRENCY,
+        agentEventsTopic: env.IDENTITY_AGENT_EVENTS_TOPIC,
+        directoryEventsTopic: env.IDENTITY_DIRECTORY_EVENTS_TOPIC,
+        // One consumer group per installation database, so a second installation on the same broker
+        // (or a test run) reads every event itself.
+        groupPrefix: `${env.MONGO_DATABASE_PREFIX}.identity`,
+      },
+    })),
+);
+
+export type IdentityConfig = typeof config;

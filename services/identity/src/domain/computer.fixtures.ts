@@ -14,6 +14,8 @@ export function factsOf(overrides: Partial<AgentFacts> = {}): AgentFacts {
     manufacturer: 'Dell Inc.',
     osInstallId: 'install-1',
     hostname: 'DESKTOP-1',
+    os: 'windows',
+    osVersion: '10.0.26100',
     deviceType: 'workstation',
     loggedOnUpns: ['ann@contoso.com'],
     version: 1,

@@ -1,6 +1,8 @@
-import type { DeviceType, OnboardingStatus } from '@converge/contracts';
+import type { AgentFactsReported, DeviceType, OnboardingStatus } from '@converge/contracts';
 import { serialKey } from './hardware-identifiers.ts';
 import { noAffinity, recordLoggedOnUpns, type UserAffinity } from './user-affinity.ts';
+
+export type OperatingSystem = AgentFactsReported['os'];
 
 /** What an agent reports about the machine it runs on: one facts report, after the edge has parsed it. */
 export interface AgentFacts {
@@ -15,6 +17,8 @@ export interface AgentFacts {
   /** Changes when the operating system is reinstalled, so it tells a wiped machine from a known one. */
   osInstallId: string | null;
   hostname: string;
+  os: OperatingSystem;
+  osVersion: string;
   deviceType: DeviceType;
   loggedOnUpns: readonly string[];
   /** Grows with each report of one agent; a report not newer than the last applied one changes nothing. */
@@ -28,6 +32,8 @@ export interface AgentLink {
   provider: string;
   /** Version of the last facts report applied from this agent. */
   factsVersion: number;
+  /** When the agent first reported facts for this computer. */
+  firstSeenAt: string;
   lastSeenAt: string;
 }
 
@@ -44,6 +50,8 @@ export interface Computer {
   manufacturer: string | null;
   osInstallId: string | null;
   hostname: string;
+  os: OperatingSystem;
+  osVersion: string;
   deviceType: DeviceType;
   onboardingStatus: OnboardingStatus;
   agents: readonly AgentLink[];
@@ -75,11 +83,12 @@ export function initialOnboardingStatus(onboardingEnabled: boolean): OnboardingS
   return onboardingEnabled ? 'needs-onboarding' : 'onboarded';
 }
 
-function linkFrom(facts: AgentFacts): AgentLink {
+function linkFrom(facts: AgentFacts, firstSeenAt = facts.reportedAt): AgentLink {
   return {
     agentId: facts.agentId,
     provider: facts.provider,
     factsVersion: facts.version,
+    firstSeenAt,
     lastSeenAt: facts.reportedAt,
   };
 }
@@ -102,6 +111,8 @@ export function createComputer(facts: AgentFacts, computer: NewComputer): Comput
     manufacturer: facts.manufacturer,
     osInstallId: facts.osInstallId,
     hostname: facts.hostname,
+    os: facts.os,
+    osVersion: facts.osVersion,
     deviceType: facts.deviceType,
     onboardingStatus: initialOnboardingStatus(computer.onboardingEnabled),
     agents: [linkFrom(facts)],
@@ -136,6 +147,7 @@ export function applyFacts(
   replacedAgentIds: readonly string[] = [],
 ): FactsApplied {
   const wiped = wasWiped(computer, facts);
+  const previous = computer.agents.find((agent) => agent.agentId === facts.agentId);
   const others = computer.agents.filter(
     (agent) => agent.agentId !== facts.agentId && !replacedAgentIds.includes(agent.agentId),
   );
@@ -148,9 +160,11 @@ export function applyFacts(
       manufacturer: facts.manufacturer ?? computer.manufacturer,
       osInstallId: facts.osInstallId ?? computer.osInstallId,
       hostname: facts.hostname,
+      os: facts.os,
+      osVersion: facts.osVersion,
       deviceType: facts.deviceType,
       onboardingStatus: wiped && onboardingEnabled ? 'needs-onboarding' : computer.onboardingStatus,
-      agents: [...others, linkFrom(facts)],
+      agents: [...others, linkFrom(facts, previous?.firstSeenAt)],
       affinity: recordLoggedOnUpns(computer.affinity, facts.loggedOnUpns),
       // Agents' clocks differ; the newest sighting wins.
       lastSeenAt:

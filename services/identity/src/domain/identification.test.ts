@@ -143,7 +143,15 @@ describe('facts from an agent already attached', () => {
         version: 2,
         hostname: 'DESKTOP-RENAMED',
         lastSeenAt: '2026-11-24T08:00:00Z',
-        agents: [{ agentId: 'agent-1', factsVersion: 2, lastSeenAt: '2026-11-24T08:00:00Z' }],
+        agents: [
+          {
+            agentId: 'agent-1',
+            factsVersion: 2,
+            // First seen stays when the agent's link is refreshed.
+            firstSeenAt: '2026-11-23T08:00:00Z',
+            lastSeenAt: '2026-11-24T08:00:00Z',
+          },
+        ],
         affinity: { recentUpns: ['ann@contoso.com', 'bob@contoso.com'] },
       },
     });

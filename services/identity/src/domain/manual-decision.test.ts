@@ -8,7 +8,13 @@ import { applyManualDecision, type TechnicianChoice } from './manual-decision.ts
 const existing = computerOf({
   agents: [
     ...computerOf().agents,
-    { agentId: 'automate-1', provider: 'cw-automate', factsVersion: 3, lastSeenAt: '2026-11-22T08:00:00Z' },
+    {
+      agentId: 'automate-1',
+      provider: 'cw-automate',
+      factsVersion: 3,
+      firstSeenAt: '2026-11-01T08:00:00Z',
+      lastSeenAt: '2026-11-22T08:00:00Z',
+    },
   ],
 });
 const reinstalled = factsOf({ agentId: 'agent-2', osInstallId: 'install-2' });

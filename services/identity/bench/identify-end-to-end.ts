@@ -1,0 +1,169 @@
+// The end-to-end part of the identification benchmark: Kafka in, the real service process, FerretDB out.
+import { createBus } from '@converge/bus';
+import {
+  agentFactsReported,
+  computerIdentified,
+  topics,
+  type AgentFactsReported,
+  type TopicName,
+} from '@converge/contracts';
+import { createLogger } from '@converge/telemetry';
+import { stack, startService, uniqueId } from '@converge/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import mongoose from 'mongoose';
+
+export interface EndToEndResult {
+  agents: number;
+  decisions: { 'create-computer': number; 'attach-agent': number; failed: number };
+  seconds: number;
+  decisions_per_second: number;
+  completed: boolean;
+}
+
+const batchSize = 2_000;
+const timeoutMs = 5 * 60_000;
+
+/**
+ * Facts of `agents` agents: 80 % new machines, 10 % a second RMM's agent on one of those machines (attached; at most one per machine),
+ * 10 % a blank UUID from an untrusted manufacturer (failed), in a seeded order.
+ */
+function agentFacts(run: string, agents: number, random: () => number): AgentFactsReported[] {
+  const hex = (digits: number) =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join('');
+  const facts: AgentFactsReported[] = [];
+  const machines: AgentFactsReported[] = [];
+  for (let index = 0; index < agents; index++) {
+    const roll = random();
+    const base: AgentFactsReported = {
+      agentId: `agent-${index}`,
+      tenantId: `${run}-tenant-${index % 50}`,
+      epoch: 1,
+      replica: 'gateway-0',
+      provider: 'converge',
+      version: 1,
+      hardwareUuid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
+      serialNumber: `SN${hex(10)}`,
+      manufacturer: 'Dell Inc.',
+      model: 'OptiPlex 7010',
+      osInstallId: hex(32),
+      hostname: `PC-${index}`,
+      os: 'windows',
+      osVersion: '10.0.26100',
+      deviceType: 'workstation',
+      loggedOnUpns: [`user${index % 1000}@contoso.com`],
+      reportedAt: new Date(Date.UTC(2026, 10, 23)).toISOString(),
+    };
+    // Each machine gains at most one second agent: another of the same provider would need a decision.
+    const [machine] = roll < 0.1 ? machines.splice(Math.floor(random() * machines.length), 1) : [];
+    if (machine !== undefined) {
+      facts.push({ ...machine, agentId: `rmm-${index}`, provider: 'cw-automate' });
+    } else if (roll < 0.2) {
+      facts.push({ ...base, hardwareUuid: '00000000-0000-0000-0000-000000000000', manufacturer: 'Generic' });
+    } else {
+      machines.push(base);
+      facts.push(base);
+    }
+  }
+  return facts;
+}
+
+export async function measureEndToEnd(agents: number, random: () => number): Promise<EndToEndResult> {
+  const run = uniqueId('identity-bench');
+  const prefix = run.replace(/-/g, '_');
+  const topic = `${run}.agent-events`;
+  const directoryTopic = `${run}.directory-events`;
+  const logger = createLogger({ service: 'identify-bench', level: 'warn' });
+  const bus = createBus({ brokers: stack.kafkaBrokers, clientId: run, source: 'agent-gateway', logger });
+  await bus.connect();
+  await bus.ensureTopics([
+    { topic, partitions: 6 },
+    { topic: directoryTopic, partitions: 1 },
+  ]);
+  const facts = agentFacts(run, agents, random);
+  const contract = { ...agentFactsReported, topic: topic as TopicName };
+  for (let start = 0; start < facts.length; start += batchSize) {
+    await bus.publishMany(
+      contract,
+      facts
+        .slice(start, start + batchSize)
+        .map((data) => ({ subject: data.agentId, tenantId: data.tenantId, data })),
+    );
+  }
+  await bus.disconnect();
+
+  const expected = {
+    'create-computer': facts.filter((f) => f.provider === 'converge' && f.manufacturer === 'Dell Inc.')
+      .length,
+    'attach-agent': facts.filter((f) => f.provider === 'cw-automate').length,
+    failed: facts.filter((f) => f.manufacturer === 'Generic').length,
+  };
+  const conn = await mongoose
+    .createConnection(stack.mongoUri, { dbName: `${prefix}_identity`, maxPoolSize: 1 })
+    .asPromise();
+  const service = await startService({
+    entry: 'services/identity/src/main.ts',
+    name: 'identity',
+    env: {
+      MONGO_DATABASE_PREFIX: prefix,
+      IDENTITY_AGENT_EVENTS_TOPIC: topic,
+      IDENTITY_DIRECTORY_EVENTS_TOPIC: directoryTopic,
+      IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
+    },
+  }).catch(async (error: unknown) => {
+    await conn.close();
+    throw error;
+  });
+  const started = process.hrtime.bigint();
+  const db = conn.db;
+  if (db === undefined) throw new Error('no database');
+  const identified = await countIdentified(run);
+  // Every decision leaves one mark: an identified event on Kafka (published by the outbox relay) per agent
+  // identified, a stored failure per failed one. Only the small failures collection is read, so the polling
+  // adds little to the database's load.
+  const made = async () =>
+    identified.count() + (await db.collection('identificationfailures').countDocuments({}));
+  let completed = false;
+  while (process.hrtime.bigint() - started < BigInt(timeoutMs) * 1_000_000n) {
+    if ((await made()) >= agents) {
+      completed = true;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const computers = await db.collection('computers').countDocuments({});
+  await identified.stop();
+  await service.stop();
+  await db.dropDatabase();
+  await conn.close();
+  return {
+    agents,
+    decisions: expected,
+    seconds: Number(seconds.toFixed(2)),
+    decisions_per_second: Math.round(agents / seconds),
+    completed: completed && computers === expected['create-computer'],
+  };
+}
+
+/** Counts this run's `computer identified` events, read from the topic's end as it was before the run. */
+async function countIdentified(run: string): Promise<{ count(): number; stop(): Promise<void> }> {
+  const kafka = new Kafka({ clientId: run, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topics.computerEvents);
+  await admin.disconnect();
+  let count = 0;
+  const consumer = kafka.consumer({ groupId: `${run}.computer-events`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.computerEvents] });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const ours = message.headers?.tenantid?.toString().startsWith(`${run}-`) === true;
+      if (ours && message.headers?.ce_type?.toString() === computerIdentified.type) count++;
+      return Promise.resolve();
+    },
+  });
+  for (const { partition, high } of ends)
+    consumer.seek({ topic: topics.computerEvents, partition, offset: high });
+  return { count: () => count, stop: () => consumer.disconnect() };
+}
