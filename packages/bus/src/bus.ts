@@ -13,6 +13,11 @@ export interface BusOptions {
   /** The CloudEvents `source` of everything this bus publishes: the service name. */
   source: string;
   logger: Logger;
+  /**
+   * Prepended to every topic this bus creates, publishes to and subscribes to, so several installations, or
+   * test runs, can share one broker without reading each other's events. Empty in a normal installation.
+   */
+  topicPrefix?: string;
 }
 
 export interface TopicSpec {
@@ -46,6 +51,7 @@ const healthTimeoutMs = 1_000;
 
 export function createBus(opts: BusOptions): Bus {
   const logger = opts.logger.child({ component: 'bus' });
+  const prefix = opts.topicPrefix ?? '';
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -68,14 +74,15 @@ export function createBus(opts: BusOptions): Bus {
   let health: { checkedAt: number; healthy: Promise<boolean> } | undefined;
 
   async function send<T>(contract: EventContract<T>, events: readonly OutgoingEvent<T>[]): Promise<string[]> {
+    const topic = prefix + contract.topic;
     const attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.type': 'send',
-      'messaging.destination.name': contract.topic,
+      'messaging.destination.name': topic,
       'messaging.batch.message_count': events.length,
       'cloudevents.event_type': contract.type,
     };
-    return withSpan(`send ${contract.topic}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+    return withSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
       const traceHeaders: Record<string, string> = {};
       injectTraceContext(traceHeaders);
       const shared = sharedHeaders(contract, opts.source, traceHeaders);
@@ -86,8 +93,8 @@ export function createBus(opts: BusOptions): Bus {
         ids.push(id);
         messages.push(message);
       }
-      await producer.send({ topic: contract.topic, messages });
-      metrics.published(contract.topic, messages.length);
+      await producer.send({ topic, messages });
+      metrics.published(topic, messages.length);
       return ids;
     });
   }
@@ -123,7 +130,7 @@ export function createBus(opts: BusOptions): Bus {
 
     ensureTopics: async (specs) => {
       const topics = specs.flatMap((spec) =>
-        [spec.topic, deadLetterTopic(spec.topic)].map((topic) => ({
+        [prefix + spec.topic, deadLetterTopic(prefix + spec.topic)].map((topic) => ({
           topic,
           numPartitions: spec.partitions,
           configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? defaultRetentionMs) }],
@@ -146,10 +153,11 @@ export function createBus(opts: BusOptions): Bus {
     publishMany: (contract, events) => send(contract, events),
 
     subscribe: async (subscribeOpts) => {
-      await waitForTopics(admin, subscribeOpts.topics, logger);
+      const prefixed = { ...subscribeOpts, topics: subscribeOpts.topics.map((topic) => prefix + topic) };
+      await waitForTopics(admin, prefixed.topics, logger);
       const subscription = await startSubscription(
         { kafka, producer, logger: opts.logger, metrics },
-        subscribeOpts,
+        prefixed,
       );
       const tracked: Subscription = {
         stop: async () => {

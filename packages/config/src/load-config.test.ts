@@ -37,10 +37,11 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       http: { host: '127.0.0.1', port: 8080 },
       logLevel: 'info',
-      kafka: { brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], partitions: 12 },
+      kafka: { brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], partitions: 12, topicPrefix: '' },
       mongo: { uri: validEnv.MONGO_URI, databasePrefix: 'converge' },
       redis: { url: validEnv.REDIS_URL },
       oidc: { issuer: validEnv.OIDC_ISSUER, audience: 'converge-api' },
+      access: { keyPrefix: 'converge:access:' },
       otel: { tracesEndpoint: undefined },
       shutdownTimeoutMs: 20_000,
     });

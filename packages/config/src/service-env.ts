@@ -14,6 +14,11 @@ export const serviceEnv = z.object({
   KAFKA_BROKERS: csv().refine((brokers) => brokers.length > 0, { error: 'must list at least one broker' }),
   // Partitions of the topics the service creates: the ceiling of consumer parallelism for them.
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+  // Prepended to every topic name: several installations (or test runs) can share one broker.
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
+    .default(''),
   MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI'),
   // Each service owns the database `<prefix>_<service>`; tests run with their own prefix.
   MONGO_DATABASE_PREFIX: z
@@ -35,7 +40,7 @@ export type ServiceEnv = z.infer<typeof serviceEnv>;
 export interface ServiceConfig {
   http: { host: string; port: number };
   logLevel: LogLevel;
-  kafka: { brokers: string[]; partitions: number };
+  kafka: { brokers: string[]; partitions: number; topicPrefix: string };
   mongo: { uri: string; databasePrefix: string };
   redis: { url: string };
   oidc: { issuer: string; audience: string };
@@ -49,7 +54,11 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
   return {
     http: { host: env.HOST, port: env.PORT },
     logLevel: env.LOG_LEVEL,
-    kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_PARTITIONS },
+    kafka: {
+      brokers: env.KAFKA_BROKERS,
+      partitions: env.KAFKA_PARTITIONS,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    },
     mongo: { uri: env.MONGO_URI, databasePrefix: env.MONGO_DATABASE_PREFIX },
     redis: { url: env.REDIS_URL },
     oidc: { issuer: env.OIDC_ISSUER, audience: env.OIDC_AUDIENCE },

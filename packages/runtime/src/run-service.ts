@@ -77,7 +77,13 @@ export async function runService<C extends ServiceConfig>(
     dbName: `${config.mongo.databasePrefix}_${name.replace(/-/g, '_')}`,
     logger,
   });
-  const bus = createBus({ brokers: config.kafka.brokers, clientId: name, source: name, logger });
+  const bus = createBus({
+    brokers: config.kafka.brokers,
+    clientId: name,
+    source: name,
+    logger,
+    topicPrefix: config.kafka.topicPrefix,
+  });
   await bus.connect();
   await bus.ensureTopics(definition.topics);
 

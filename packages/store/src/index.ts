@@ -31,3 +31,4 @@ export {
   type TenantId,
   type TenantScope,
 } from './tenant-id.ts';
+export { createSecretCipher, type SecretCipher } from './secret-cipher.ts';

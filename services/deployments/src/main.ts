@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { findContract, topics } from '@converge/contracts';
 import { runService } from '@converge/runtime';
-import { startOutboxRelay, type OutboxRelay } from '@converge/store';
+import { startOutboxRelay, type OutboxRelay, createSecretCipher } from '@converge/store';
 import type { Model } from 'mongoose';
 import { config } from './config.ts';
 import { CatalogRepository } from './data-access/catalog.repository.ts';
@@ -9,7 +9,6 @@ import { catalogModels } from './data-access/catalog.schemas.ts';
 import { deploymentModel, DeploymentRepository } from './data-access/deployment.repository.ts';
 import { EstateGenerationRepository } from './data-access/estate-generation.repository.ts';
 import { ProjectionRepository } from './data-access/projection.repository.ts';
-import { createSecretCipher } from './data-access/secret-cipher.ts';
 import { startGrpcServer } from './entry-points/grpc/resolution.grpc.ts';
 import { catalogRouter } from './entry-points/http/catalog.routes.ts';
 import { deploymentsRouter } from './entry-points/http/deployments.routes.ts';

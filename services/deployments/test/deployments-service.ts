@@ -30,7 +30,10 @@ export interface DeploymentsUnderTest {
 }
 
 export async function startDeployments(): Promise<DeploymentsUnderTest> {
+  // Topics of this run only: other test files publish computer and directory events at the same time.
+  const topicPrefix = `${uniqueId('deployments-test')}.`;
   const bus = createBus({
+    topicPrefix,
     brokers: [...stack.kafkaBrokers],
     clientId: uniqueId('deployments-test'),
     source: 'deployments-test',
@@ -48,6 +51,7 @@ export async function startDeployments(): Promise<DeploymentsUnderTest> {
       MONGO_DATABASE_PREFIX: uniqueId('deployments').replace(/-/g, '_'),
       DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
       GRPC_PORT: '0',
+      KAFKA_TOPIC_PREFIX: topicPrefix,
     },
   });
   const listening = await service.waitForLog((line) => line.msg === 'grpc listening');

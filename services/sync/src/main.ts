@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { effectiveAccessStore } from '@converge/access';
 import { topics } from '@converge/contracts';
 import { runService } from '@converge/runtime';
-import { asTenantId } from '@converge/store';
+import { asTenantId, createSecretCipher } from '@converge/store';
 import { config } from './config.ts';
 import { AggregateWriter } from './data-access/aggregate-writer.ts';
 import { AuditRepository, auditModel } from './data-access/audit.repository.ts';
@@ -14,7 +14,6 @@ import {
   integrationModels,
   PsaCompanyRepository,
 } from './data-access/integration.repository.ts';
-import { createSecretBox } from './data-access/secret-box.ts';
 import { AccessRequestRepository, UserRepository, userModels } from './data-access/user.repository.ts';
 import { auditRoutes } from './entry-points/http/audit.routes.ts';
 import { integrationRoutes } from './entry-points/http/integrations.routes.ts';
@@ -69,7 +68,7 @@ await runService({
       people,
       groups,
       audit,
-      secrets: createSecretBox(config.integrationSecretsKey),
+      secrets: createSecretCipher(config.integrationSecretsKey),
       redis,
       logger,
       sync: config.sync,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { ConflictError, ValidationError, type FieldError } from '@converge/errors';
-import type { PageRequest } from '@converge/store';
+import type { PageRequest, SecretCipher } from '@converge/store';
 import type { CatalogRepository } from '../data-access/catalog.repository.ts';
 import type {
   CatalogDocument,
@@ -16,7 +16,6 @@ import type {
 } from '../data-access/catalog.schemas.ts';
 import type { DeploymentRepository } from '../data-access/deployment.repository.ts';
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
-import type { SecretCipher } from '../data-access/secret-cipher.ts';
 import { indexCatalog } from '../domain/catalog-index.ts';
 import { sortVersionsNewestFirst } from '../domain/deployment-rules.ts';
 import { parameterDefinitionProblems, type ParameterDefinition } from '../domain/task-parameters.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { ConflictError, ValidationError } from '@converge/errors';
-import { allTenants, asTenantId, type PageRequest } from '@converge/store';
+import { allTenants, asTenantId, type PageRequest, type SecretCipher } from '@converge/store';
 import type { CatalogRepository } from '../data-access/catalog.repository.ts';
 import type { MaintenanceTaskDocument, SoftwareDocument } from '../data-access/catalog.schemas.ts';
 import type {
@@ -13,7 +13,6 @@ import type {
 } from '../data-access/deployment.repository.ts';
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
 import type { ProjectionRepository } from '../data-access/projection.repository.ts';
-import type { SecretCipher } from '../data-access/secret-cipher.ts';
 import { actionForScope, desiredStateProblem } from '../domain/deployment-rules.ts';
 import { scopeOf } from '../domain/target-matching.ts';
 import { parameterValueProblems } from '../domain/task-parameters.ts';

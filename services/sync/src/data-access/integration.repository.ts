@@ -3,7 +3,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { NotFoundError } from '@converge/errors';
 import { TenantRepository } from '@converge/store';
-import type { SealedSecret } from './secret-box.ts';
 
 export const integrationKinds = ['entra-id', 'connectwise-manage'] as const;
 export type IntegrationKind = (typeof integrationKinds)[number];
@@ -44,7 +43,8 @@ export interface IntegrationDocument {
   name: string;
   settings: IntegrationSettings;
   /** The client secret (Entra ID) or private key (ConnectWise), sealed with `INTEGRATION_SECRETS_KEY`. */
-  sealedSecret: SealedSecret;
+  /** `createSecretCipher`'s sealed form, bound to the integration's id. */
+  sealedSecret: string;
   /** Microsoft Graph delta links: the next run asks only for what changed since. */
   deltaLinks: { users: string | null; groups: string | null };
   /** The highest lock fencing token a run has written with; an older run's late writes are refused. */
@@ -84,11 +84,7 @@ const integrationSchema = new Schema<IntegrationDocument>(
       companyId: nullableString,
       publicKey: nullableString,
     },
-    sealedSecret: {
-      iv: { type: String, required: true },
-      tag: { type: String, required: true },
-      ciphertext: { type: String, required: true },
-    },
+    sealedSecret: { type: String, required: true },
     deltaLinks: { users: nullableString, groups: nullableString },
     fencingToken: { type: Number, default: 0 },
     lastRun: {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError, ValidationError } from '@converge/errors';
-import { asTenantId, type ListRequest, type Page, type TenantScope } from '@converge/store';
+import {
+  asTenantId,
+  type ListRequest,
+  type Page,
+  type TenantScope,
+  type SecretCipher,
+} from '@converge/store';
 import type { Logger } from '@converge/telemetry';
 import type { AggregateWriter } from '../data-access/aggregate-writer.ts';
 import type { AuditRepository } from '../data-access/audit.repository.ts';
@@ -16,7 +22,6 @@ import type {
   SyncRun,
 } from '../data-access/integration.repository.ts';
 import { createGraphClient } from '../data-access/microsoft-graph.client.ts';
-import type { SecretBox } from '../data-access/secret-box.ts';
 import { acquireSyncLock } from '../data-access/sync-lock.ts';
 import type { RetryPolicy } from '../domain/throttling.ts';
 import { auditActor, type Actor } from './actor.ts';
@@ -88,7 +93,7 @@ export interface IntegrationDeps {
   people: PeopleUseCases;
   groups: GroupUseCases;
   audit: AuditRepository;
-  secrets: SecretBox;
+  secrets: SecretCipher;
   redis: Redis;
   logger: Logger;
   sync: {
@@ -132,7 +137,7 @@ export class IntegrationUseCases {
       kind: input.kind,
       name: input.name,
       settings,
-      sealedSecret: this.deps.secrets.seal(input.secret, id),
+      sealedSecret: this.deps.secrets.seal(input.secret, `integration:${id}`),
       deltaLinks: { users: null, groups: null },
       fencingToken: 0,
       lastRun: null,
@@ -156,7 +161,8 @@ export class IntegrationUseCases {
     checkSettings(current.kind, settings);
     const set: Partial<IntegrationDocument> = { settings, updatedAt: now };
     if (patch.name !== undefined) set.name = patch.name;
-    if (patch.secret !== undefined) set.sealedSecret = this.deps.secrets.seal(patch.secret, id);
+    if (patch.secret !== undefined)
+      set.sealedSecret = this.deps.secrets.seal(patch.secret, `integration:${id}`);
     // Other credentials or another directory: the stored delta links describe a different sync.
     if (patch.settings?.directoryTenantId !== undefined) set.deltaLinks = { users: null, groups: null };
     const updated = await this.deps.integrations.update(
@@ -214,7 +220,7 @@ export class IntegrationUseCases {
       loginBaseUrl: this.deps.sync.entraLoginBaseUrl,
       directoryTenantId: integration.settings.directoryTenantId ?? '',
       clientId: integration.settings.clientId ?? '',
-      clientSecret: this.deps.secrets.open(integration.sealedSecret, integration._id),
+      clientSecret: this.deps.secrets.open(integration.sealedSecret, `integration:${integration._id}`),
       policy: this.policy,
     });
   }
@@ -225,7 +231,7 @@ export class IntegrationUseCases {
       companyId: integration.settings.companyId ?? '',
       publicKey: integration.settings.publicKey ?? '',
       clientId: integration.settings.clientId ?? '',
-      privateKey: this.deps.secrets.open(integration.sealedSecret, integration._id),
+      privateKey: this.deps.secrets.open(integration.sealedSecret, `integration:${integration._id}`),
       policy: { ...this.policy, maxAttempts: 2 },
     });
   }

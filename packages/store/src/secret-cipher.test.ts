@@ -18,6 +18,11 @@ describe('secret cipher', () => {
   it('refuses a sealed value moved to another document or parameter, or opened with another key', () => {
     const sealed = cipher.seal('hunter2', 'deployment:d1:apiKey');
     expect(() => cipher.open(sealed, 'deployment:d2:apiKey')).toThrow();
+    const [version, iv, tag, data = ''] = sealed.split(':');
+    const flipped = Buffer.from(data, 'base64');
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    const tampered = [version, iv, tag, flipped.toString('base64')].join(':');
+    expect(() => cipher.open(tampered, 'deployment:d1:apiKey')).toThrow();
     expect(() => createSecretCipher(randomBytes(32)).open(sealed, 'deployment:d1:apiKey')).toThrow();
   });
 });

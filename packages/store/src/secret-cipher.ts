@@ -1,9 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * Seals secret parameter values with AES-256-GCM before they are stored. The additional data names where the
- * value belongs (`deployment:<id>:<parameter>`), so a sealed value copied into another document or parameter
- * fails to open instead of leaking there.
+ * Seals secrets (integration credentials, secret task parameters) with AES-256-GCM before they are stored:
+ * a fresh 96-bit nonce per seal, as GCM requires. The context is bound as additional data and names where the
+ * value belongs (`deployment:<id>:<parameter>`, `integration:<id>`), so a sealed value copied into another
+ * document or field fails to open instead of leaking there.
  */
 export interface SecretCipher {
   seal(plaintext: string, context: string): string;
