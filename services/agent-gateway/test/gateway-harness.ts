@@ -15,6 +15,9 @@ import { createLogger } from '@converge/telemetry';
 import { stack, startService, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
 import { helloFacts, type Credential, type GatewayAddress } from './fake-agent.ts';
 
+/** This test file's own topics: gateways of other test files answer `undeliverable` for commands they consume. */
+export const topicPrefix = `${uniqueId('gateway-test')}.`;
+
 export interface Gateway extends GatewayAddress {
   service: ServiceProcess;
 }
@@ -33,7 +36,7 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   const service = await startService({
     entry: 'services/agent-gateway/src/main.ts',
     name: 'agent-gateway',
-    env: { AGENT_PORT: '0', AGENT_GRPC_PORT: '0', ...fastTimings, ...env },
+    env: { AGENT_PORT: '0', AGENT_GRPC_PORT: '0', KAFKA_TOPIC_PREFIX: topicPrefix, ...fastTimings, ...env },
   });
   const ready = await service.waitForLog((line) => line.msg === 'agent listeners ready');
   return { service, agentPort: Number(ready.agentPort), agentGrpcPort: Number(ready.agentGrpcPort) };
@@ -113,6 +116,7 @@ export class EventLog {
       clientId: 'gateway-test',
       source: 'gateway-test',
       logger: createLogger({ service: 'gateway-test', level: 'silent' }),
+      topicPrefix,
     });
     await bus.connect();
     await bus.ensureTopics(
@@ -203,7 +207,7 @@ export async function waitForCommandGroup(groupId: string, members: number): Pro
 export function commandPartition(agentId: string, partitions: number): number {
   const partitioner = Partitioners.DefaultPartitioner();
   return partitioner({
-    topic: topics.commands,
+    topic: topicPrefix + topics.commands,
     partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
       partitionId,
       leader: 0,
