@@ -25,7 +25,7 @@ export interface Gateway extends GatewayAddress {
 /** Test-speed timings: a one-second heartbeat, a short lease and janitor, a quick drain. */
 export const fastTimings = {
   HEARTBEAT_INTERVAL: '1s',
-  REPLICA_LEASE_TTL: '1500ms',
+  REPLICA_LEASE_TTL: '2500ms',
   JANITOR_INTERVAL: '500ms',
   PRESENCE_FLUSH_INTERVAL: '100ms',
   FORWARD_ACK_TIMEOUT: '2s',

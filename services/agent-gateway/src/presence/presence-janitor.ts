@@ -31,7 +31,9 @@ export function startPresenceJanitor(opts: PresenceJanitorOptions): { stop(): vo
   async function sweep(): Promise<void> {
     const locked = await redis.set(keys.janitorLock, opts.replicaId, 'PX', opts.intervalMs, 'NX');
     if (locked !== 'OK') return;
-    const liveness = new Map<string, boolean>();
+    // The replica sweeping is alive whatever its lease says: a lease refresh delayed by a busy event loop
+    // must not make a replica report its own agents disconnected.
+    const liveness = new Map<string, boolean>([[opts.replicaId, true]]);
     let cursor = '0';
     do {
       const [next, flat] = await redis.hscan(keys.presence, cursor, 'COUNT', scanCount);
