@@ -1,12 +1,6 @@
 // The end-to-end part of the identification benchmark: Kafka in, the real service process, FerretDB out.
 import { createBus } from '@converge/bus';
-import {
-  agentFactsReported,
-  computerIdentified,
-  topics,
-  type AgentFactsReported,
-  type TopicName,
-} from '@converge/contracts';
+import { agentFactsReported, computerIdentified, topics, type AgentFactsReported } from '@converge/contracts';
 import { createLogger } from '@converge/telemetry';
 import { stack, startService, uniqueId } from '@converge/testing';
 import { Kafka, logLevel } from 'kafkajs';
@@ -70,20 +64,25 @@ function agentFacts(run: string, agents: number, random: () => number): AgentFac
 export async function measureEndToEnd(agents: number, random: () => number): Promise<EndToEndResult> {
   const run = uniqueId('identity-bench');
   const prefix = run.replace(/-/g, '_');
-  const topic = `${run}.agent-events`;
-  const directoryTopic = `${run}.directory-events`;
+  // This run's own topics: the bench must neither read nor replay anybody else's events.
+  const topicPrefix = `${run}.`;
   const logger = createLogger({ service: 'identify-bench', level: 'warn' });
-  const bus = createBus({ brokers: stack.kafkaBrokers, clientId: run, source: 'agent-gateway', logger });
+  const bus = createBus({
+    brokers: stack.kafkaBrokers,
+    clientId: run,
+    source: 'agent-gateway',
+    logger,
+    topicPrefix,
+  });
   await bus.connect();
   await bus.ensureTopics([
-    { topic, partitions: 6 },
-    { topic: directoryTopic, partitions: 1 },
+    { topic: topics.agentEvents, partitions: 6 },
+    { topic: topics.directoryEvents, partitions: 1 },
   ]);
   const facts = agentFacts(run, agents, random);
-  const contract = { ...agentFactsReported, topic: topic as TopicName };
   for (let start = 0; start < facts.length; start += batchSize) {
     await bus.publishMany(
-      contract,
+      agentFactsReported,
       facts
         .slice(start, start + batchSize)
         .map((data) => ({ subject: data.agentId, tenantId: data.tenantId, data })),
@@ -105,8 +104,7 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
     name: 'identity',
     env: {
       MONGO_DATABASE_PREFIX: prefix,
-      IDENTITY_AGENT_EVENTS_TOPIC: topic,
-      IDENTITY_DIRECTORY_EVENTS_TOPIC: directoryTopic,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
       IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
     },
   }).catch(async (error: unknown) => {
@@ -116,7 +114,7 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
   const started = process.hrtime.bigint();
   const db = conn.db;
   if (db === undefined) throw new Error('no database');
-  const identified = await countIdentified(run);
+  const identified = await countIdentified(run, topicPrefix + topics.computerEvents);
   // Every decision leaves one mark: an identified event on Kafka (published by the outbox relay) per agent
   // identified, a stored failure per failed one. Only the small failures collection is read, so the polling
   // adds little to the database's load.
@@ -146,16 +144,19 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
 }
 
 /** Counts this run's `computer identified` events, read from the topic's end as it was before the run. */
-async function countIdentified(run: string): Promise<{ count(): number; stop(): Promise<void> }> {
+async function countIdentified(
+  run: string,
+  topic: string,
+): Promise<{ count(): number; stop(): Promise<void> }> {
   const kafka = new Kafka({ clientId: run, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topics.computerEvents);
+  const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   let count = 0;
   const consumer = kafka.consumer({ groupId: `${run}.computer-events`, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.computerEvents] });
+  await consumer.subscribe({ topics: [topic] });
   await consumer.run({
     eachMessage: ({ message }) => {
       const ours = message.headers?.tenantid?.toString().startsWith(`${run}-`) === true;
@@ -163,7 +164,6 @@ async function countIdentified(run: string): Promise<{ count(): number; stop(): 
       return Promise.resolve();
     },
   });
-  for (const { partition, high } of ends)
-    consumer.seek({ topic: topics.computerEvents, partition, offset: high });
+  for (const { partition, high } of ends) consumer.seek({ topic, partition, offset: high });
   return { count: () => count, stop: () => consumer.disconnect() };
 }

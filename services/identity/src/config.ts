@@ -1,5 +1,4 @@
 import { bool, csv, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
-import { topics } from '@converge/contracts';
 import { canonicalHardwareUuid } from './domain/hardware-identifiers.ts';
 
 /**
@@ -31,9 +30,6 @@ export const config = loadConfig(
       // Partitions of the agent events handled at once; facts of different agents may race, which the store's
       // unique identity key resolves.
       IDENTITY_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-      // The topics consumed; other names only for tests and benchmarks that must not share the real ones.
-      IDENTITY_AGENT_EVENTS_TOPIC: z.string().min(1).default(topics.agentEvents),
-      IDENTITY_DIRECTORY_EVENTS_TOPIC: z.string().min(1).default(topics.directoryEvents),
     })
     .transform((env) => ({
       ...serviceConfig(env),
@@ -45,8 +41,6 @@ export const config = loadConfig(
       staleAfterDays: env.IDENTITY_STALE_AFTER_DAYS,
       consumer: {
         concurrency: env.IDENTITY_CONSUMER_CONCURRENCY,
-        agentEventsTopic: env.IDENTITY_AGENT_EVENTS_TOPIC,
-        directoryEventsTopic: env.IDENTITY_DIRECTORY_EVENTS_TOPIC,
         // One consumer group per installation database, so a second installation on the same broker
         // (or a test run) reads every event itself.
         groupPrefix: `${env.MONGO_DATABASE_PREFIX}.identity`,

@@ -25,12 +25,12 @@ await runService({
     const { consumer } = config;
     const agentEvents = await consumeAgentEvents(bus, deps, {
       groupId: `${consumer.groupPrefix}.agent-events`,
-      topic: consumer.agentEventsTopic,
+      topic: topics.agentEvents,
       concurrency: consumer.concurrency,
     });
     const directoryEvents = await consumeDirectoryEvents(bus, deps, {
       groupId: `${consumer.groupPrefix}.directory-events`,
-      topic: consumer.directoryEventsTopic,
+      topic: topics.directoryEvents,
     });
     return {
       routes: (router) => {

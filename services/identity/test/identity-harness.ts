@@ -8,8 +8,6 @@ import {
   tenantUpserted,
   topics,
   type AgentFactsReported,
-  type EventContract,
-  type TopicName,
 } from '@converge/contracts';
 import type { Role } from '@converge/auth';
 import { createLogger } from '@converge/telemetry';
@@ -44,35 +42,35 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** The same event type, sent to this run's own topic so runs never share (or replay) each other's events. */
-function onTopic<T>(contract: EventContract<T>, topic: string): EventContract<T> {
-  return { ...contract, topic: topic as TopicName };
-}
-
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const run = uniqueId('identity');
-  const agentTopic = `${run}.agent-events`;
-  const directoryTopic = `${run}.directory-events`;
+  // This run's own topics, so runs never share (or replay) each other's events.
+  const topicPrefix = `${run}.`;
   const logger = createLogger({ service: 'identity-test', level: 'silent' });
-  const bus = createBus({ brokers: stack.kafkaBrokers, clientId: run, source: 'agent-gateway', logger });
+  const bus = createBus({
+    brokers: stack.kafkaBrokers,
+    clientId: run,
+    source: 'agent-gateway',
+    logger,
+    topicPrefix,
+  });
   await bus.connect();
   await bus.ensureTopics([
-    { topic: agentTopic, partitions: 3 },
-    { topic: directoryTopic, partitions: 3 },
+    { topic: topics.agentEvents, partitions: 3 },
+    { topic: topics.directoryEvents, partitions: 3 },
   ]);
   const service = await startService({
     entry: 'services/identity/src/main.ts',
     name: 'identity',
     env: {
       MONGO_DATABASE_PREFIX: run.replace(/-/g, '_'),
-      IDENTITY_AGENT_EVENTS_TOPIC: agentTopic,
-      IDENTITY_DIRECTORY_EVENTS_TOPIC: directoryTopic,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
       IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
       ...env,
     },
   });
-  const computerEvents = await readComputerEvents(run);
-  const facts = onTopic(agentFactsReported, agentTopic);
+  const computerEvents = await readComputerEvents(run, topicPrefix + topics.computerEvents);
+  const facts = agentFactsReported;
   const tokens = new Map<Role, string>();
 
   return {
@@ -94,7 +92,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       );
     },
     connectAgent: async (agentId, tenantId, epoch) => {
-      await bus.publish(onTopic(agentConnected, agentTopic), {
+      await bus.publish(agentConnected, {
         subject: agentId,
         tenantId,
         data: {
@@ -109,7 +107,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       });
     },
     upsertPerson: async (tenantId, personId, upn, version) => {
-      await bus.publish(onTopic(personUpserted, directoryTopic), {
+      await bus.publish(personUpserted, {
         subject: tenantId,
         tenantId,
         data: {
@@ -127,7 +125,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       });
     },
     disableOnboarding: async (tenantId, version) => {
-      await bus.publish(onTopic(tenantUpserted, directoryTopic), {
+      await bus.publish(tenantUpserted, {
         subject: tenantId,
         tenantId,
         data: {
@@ -177,16 +175,19 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
  * Reads `identity.computer-events` from its current end: the consumer is placed at each partition's high
  * watermark as it joins, so nothing published after the harness started is missed and history is skipped.
  */
-async function readComputerEvents(run: string): Promise<{ consumer: Consumer; events: ComputerEvent[] }> {
+async function readComputerEvents(
+  run: string,
+  topic: string,
+): Promise<{ consumer: Consumer; events: ComputerEvent[] }> {
   const kafka = new Kafka({ clientId: run, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topics.computerEvents);
+  const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const events: ComputerEvent[] = [];
   const consumer = kafka.consumer({ groupId: `${run}.computer-events`, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.computerEvents] });
+  await consumer.subscribe({ topics: [topic] });
   await consumer.run({
     eachMessage: ({ message }) => {
       const header = (name: string) => message.headers?.[name]?.toString() ?? '';
@@ -198,8 +199,7 @@ async function readComputerEvents(run: string): Promise<{ consumer: Consumer; ev
       return Promise.resolve();
     },
   });
-  for (const { partition, high } of ends)
-    consumer.seek({ topic: topics.computerEvents, partition, offset: high });
+  for (const { partition, high } of ends) consumer.seek({ topic, partition, offset: high });
   return { consumer, events };
 }
 
