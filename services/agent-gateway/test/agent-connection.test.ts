@@ -117,7 +117,7 @@ describe('connecting', () => {
       const welcome = agent.received[0];
       expect(welcome?.kind.case === 'welcome' && welcome.kind.value).toMatchObject({
         agentId: credential.agentId,
-        heartbeatIntervalMs: 1000,
+        heartbeatIntervalMs: 2000,
       });
       const connectedEvent = await log.waitFor(credential.agentId, agentConnected.type);
       expect(connectedEvent.data).toMatchObject({
@@ -134,10 +134,10 @@ describe('connecting', () => {
 
   it('keeps a heartbeating agent and closes a silent one for idleness', async () => {
     const { agent, credential } = await connected('websocket');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await new Promise((resolve) => setTimeout(resolve, 6000));
     expect(agent.ended).toEqual([]);
     agent.heartbeating = false;
-    await waitFor(() => agent.ended.length > 0, { timeoutMs: 5000 });
+    await waitFor(() => agent.ended.length > 0, { timeoutMs: 15_000 });
     expect(agent.ended[0]).toEqual({ code: 4408, reason: 'idle timeout' });
     const disconnected = await log.waitFor(credential.agentId, agentDisconnected.type);
     expect(disconnected.data).toMatchObject({ reason: 'heartbeat-timeout', epoch: 1 });
@@ -305,8 +305,9 @@ describe('the agent list', () => {
         nextCursor: string | null;
       };
     };
-    await waitFor(async () =>
-      (await list('online=true&limit=200')).items.some((item) => item.id === credential.agentId),
+    await waitFor(
+      async () => (await list('online=true&limit=200')).items.some((item) => item.id === credential.agentId),
+      { timeoutMs: 20_000 },
     );
     const offline = await list('online=false&limit=200');
     expect(offline.items.every((item) => !item.online)).toBe(true);

@@ -54,8 +54,10 @@ await runService({
       projections,
       software,
       maintenanceTasks,
+      scripts,
       deployments,
       generation,
+      cipher,
     });
 
     // Every catalog and deployment change leaves through its document's outbox.

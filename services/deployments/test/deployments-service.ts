@@ -145,6 +145,8 @@ export function softwareBody(name: string, detectionScriptId: string, extra: Rec
     name,
     detectionScriptId,
     installScriptId: detectionScriptId,
+    // A session needs both to act on the software (Resolve refuses a plan missing either).
+    uninstallScriptId: detectionScriptId,
     upgradeStrategy: 'install-over',
     rebootNeeded: false,
     versions: [

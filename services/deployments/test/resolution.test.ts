@@ -2,14 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import {
   create,
+  DesiredState,
   makeGrpcClient,
   ResolutionService,
   ResolveRequestSchema,
+  ScriptExecutionContext,
+  ScriptLanguage,
+  ScriptStep,
   SessionKind,
+  type PlannedItem,
   type ResolveResponse,
 } from '@converge/proto';
 import { uniqueId, waitFor } from '@converge/testing';
-import { wirePlan } from '../src/entry-points/grpc/resolution.grpc.ts';
 import type { Resolution } from '../src/domain/deployment-resolution.ts';
 import {
   computerChanged,
@@ -42,10 +46,15 @@ async function created(response: Response): Promise<{ id: string }> {
   return (await response.json()) as { id: string };
 }
 
-function resolveOverGrpc(computerId: string, tenantId: string, deadline = Date.now() + 5_000) {
+function resolveOverGrpc(
+  computerId: string,
+  tenantId: string,
+  deadline = Date.now() + 5_000,
+  sessionKind = SessionKind.FULL,
+) {
   return new Promise<ResolveResponse>((resolve, reject) => {
     client.resolve(
-      create(ResolveRequestSchema, { computerId, tenantId, sessionKind: SessionKind.FULL }),
+      create(ResolveRequestSchema, { computerId, tenantId, sessionKind }),
       { deadline },
       (error, response) => {
         if (error) reject(error);
@@ -53,6 +62,22 @@ function resolveOverGrpc(computerId: string, tenantId: string, deadline = Date.n
       },
     );
   });
+}
+
+/** What gRPC and the preview must agree on: items, winners, order and prerequisite links. */
+function planShape(items: readonly PlannedItem[]) {
+  return items.map((item) => [item.maintenanceItemId, item.deploymentId, item.order, item.prerequisiteOf]);
+}
+
+function previewShape(resolution: Resolution) {
+  return resolution.plan
+    .filter((item) => item.desiredState.state !== 'ignored')
+    .map((item, order) => [
+      item.maintenanceItem.id,
+      item.deploymentId ?? '',
+      order,
+      [...new Set(item.prerequisiteOf.map((use) => use.softwareId))],
+    ]);
 }
 
 async function preview(computerId: string): Promise<Resolution> {
@@ -187,7 +212,7 @@ describe('resolution at the edge', () => {
         resolveOverGrpc(computerId, tenantId),
         preview(computerId),
       ]);
-      expect(overGrpc.items).toEqual(wirePlan(previewed));
+      expect(planShape(overGrpc.items)).toEqual(previewShape(previewed));
     }
     const customerPlan = await resolveOverGrpc(customerComputer, customer);
     expect(
@@ -210,7 +235,17 @@ describe('resolution at the edge', () => {
       [ids.runtime, '', [ids.reader]],
       [ids.reader, ids.readerEverywhere, []],
     ]);
-    expect(response.items).toEqual(wirePlan(await preview(extra)));
+    // The session reads the same link from the other side: the reader waits for its runtime.
+    expect(response.items.map((item) => [item.name, item.prerequisites])).toEqual([
+      ['VC++ runtime', []],
+      ['Reader', [ids.runtime]],
+    ]);
+    // A prerequisite is installed at the catalog's newest version, like any "installed latest".
+    expect(response.items.map((item) => [item.desiredState, item.desiredVersion])).toEqual([
+      [DesiredState.INSTALLED_LATEST, '2.0'],
+      [DesiredState.INSTALLED_LATEST, '2.0'],
+    ]);
+    expect(planShape(response.items)).toEqual(previewShape(await preview(extra)));
   });
 
   it('refuses a computer outside the asked tenant, and a call past its deadline', async () => {
@@ -271,5 +306,282 @@ describe('resolution at the edge', () => {
       for (const candidate of item.candidates)
         expect(candidate).toMatchObject({ reason: 'computer-excluded-from-maintenance' });
     }
+  });
+});
+
+describe('what a maintenance session gets from Resolve', () => {
+  // Computers of their own tenant, so the deployments below reach nothing the tests above look at.
+  const tenant = uniqueId('tenant-sessions');
+  const pinned = uniqueId('computer-pinned');
+  const latest = uniqueId('computer-latest');
+  const broken = uniqueId('computer-broken');
+  const secret = `s3cr3t-${uniqueId('api-key')}`;
+  const item: Record<string, string> = {};
+  const script: Record<string, { id: string }> = {};
+
+  const scriptOf = (planned: PlannedItem | undefined, step: ScriptStep) =>
+    planned?.scripts.find((candidate) => candidate.step === step);
+
+  beforeAll(async () => {
+    const post = async (path: string, body: unknown) => created(await msp.post(path, body));
+    const deploy = (id: string, kind: string, target: unknown, desiredState: unknown, extra = {}) =>
+      post('/deployments', {
+        maintenanceItem: { kind, id },
+        target,
+        desiredState,
+        enforcement: 'required',
+        ...extra,
+      });
+    await deployments.bus.publish(tenantUpserted, tenantSnapshot({ tenantId: tenant }));
+    await deployments.bus.publishMany(
+      computerChanged,
+      [pinned, latest, broken].map((computerId) => computerSnapshot({ computerId, tenantId: tenant })),
+    );
+
+    const [detect, install, installOne, upgrade, uninstall, test, set, combined] = await Promise.all([
+      post('/scripts', { name: 'Detect editor', ...powershellScript }),
+      post('/scripts', {
+        name: 'Install editor',
+        language: 'pwsh',
+        executionContext: 'system',
+        body: 'Start-Process msiexec -ArgumentList /i',
+        timeoutSeconds: 900,
+      }),
+      post('/scripts', {
+        name: 'Install editor 1.0',
+        language: 'bash',
+        executionContext: 'user',
+        body: 'installer --legacy "$INSTALLER"',
+        timeoutSeconds: 120,
+      }),
+      post('/scripts', {
+        name: 'Upgrade editor',
+        language: 'sh',
+        executionContext: 'system',
+        body: 'upgrade-editor',
+        timeoutSeconds: 600,
+      }),
+      post('/scripts', {
+        name: 'Uninstall editor',
+        language: 'cmd',
+        executionContext: 'system',
+        body: 'msiexec /x {EDITOR}',
+        timeoutSeconds: 60,
+      }),
+      post('/scripts', { name: 'Test firewall', ...powershellScript, body: 'Test-Firewall' }),
+      post('/scripts', { name: 'Set firewall', ...powershellScript, body: 'Set-Firewall' }),
+      post('/scripts', {
+        name: 'Baseline',
+        language: 'powershell',
+        executionContext: 'metascript',
+        body: 'param($method) Invoke-Baseline $method',
+        timeoutSeconds: 30,
+      }),
+    ]);
+    Object.assign(script, { detect, install, installOne, upgrade, uninstall, test, set, combined });
+
+    item.editor = (
+      await post('/software', {
+        name: 'Editor',
+        detectionScriptId: detect.id,
+        installScriptId: install.id,
+        uninstallScriptId: uninstall.id,
+        upgradeScriptId: upgrade.id,
+        upgradeStrategy: 'upgrade-script',
+        rebootNeeded: false,
+        // 3.0 is the newest: versions compare by number, not as text (2.10 > 2.9, 3.0 > 2.10).
+        versions: [
+          { version: '2.10', installerReference: 'https://example.test/2.10.msi' },
+          {
+            version: '1.0',
+            installerReference: 'https://example.test/1.0.msi',
+            installScriptId: installOne.id,
+          },
+          { version: '3.0', installerReference: 'https://example.test/3.0.msi' },
+        ],
+        prerequisites: [],
+      })
+    ).id;
+    item.noInstaller = (
+      await post('/software', { ...softwareBody('Detect-only tool', detect.id), installScriptId: null })
+    ).id;
+    item.firewall = (
+      await post('/maintenance-tasks', {
+        name: 'Firewall',
+        targetCategory: 'computer',
+        testScriptId: test.id,
+        setScriptId: set.id,
+        parameters: [
+          { name: 'Port', type: 'number', defaultValue: 443 },
+          { name: 'Mode', type: 'select', options: ['strict', 'relaxed'], defaultValue: 'relaxed' },
+          { name: 'Enabled', type: 'boolean' },
+          { name: 'ApiKey', type: 'secret', required: true },
+          { name: 'Headers', type: 'key-value', defaultValue: [{ key: 'X-Env', value: 'prod' }] },
+          { name: 'Note', type: 'text' },
+        ],
+      })
+    ).id;
+    item.baseline = (
+      await post('/maintenance-tasks', {
+        name: 'Baseline',
+        targetCategory: 'computer',
+        combinedScriptId: combined.id,
+        parameters: [],
+      })
+    ).id;
+
+    const everyComputer = { kind: 'tenant', tenantId: tenant, includeChildTenants: false };
+    await deploy(item.editor, 'software', everyComputer, { state: 'installed-version', version: '1.0' });
+    await deploy(
+      item.editor,
+      'software',
+      { kind: 'computer', computerId: latest },
+      { state: 'installed-latest' },
+    );
+    await deploy(
+      item.noInstaller,
+      'software',
+      { kind: 'computer', computerId: broken },
+      { state: 'installed-latest' },
+    );
+    item.firewallDeployment = (
+      await deploy(
+        item.firewall,
+        'maintenance-task',
+        everyComputer,
+        { state: 'enforced' },
+        { parameterValues: { Mode: 'strict', Enabled: true, ApiKey: secret } },
+      )
+    ).id;
+    await deploy(item.baseline, 'maintenance-task', everyComputer, { state: 'enforced' });
+
+    await waitFor(
+      async () => {
+        for (const computerId of [pinned, latest, broken]) {
+          if ((await msp.get(`/computers/${computerId}/resolution`)).status !== 200) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 20_000 },
+    );
+  });
+
+  it('names each item and gives a pinned version its own install script, with body, language and context', async () => {
+    const response = await resolveOverGrpc(pinned, tenant);
+    const editor = response.items.find((planned) => planned.maintenanceItemId === item.editor);
+    expect(editor).toMatchObject({
+      name: 'Editor',
+      desiredState: DesiredState.INSTALLED_VERSION,
+      desiredVersion: '1.0',
+      parameters: {},
+      secretParameterNames: [],
+    });
+    expect(editor?.scripts.map((step) => step.step)).toEqual([
+      ScriptStep.DETECT,
+      ScriptStep.INSTALL,
+      ScriptStep.UPGRADE,
+    ]);
+    expect(scriptOf(editor, ScriptStep.DETECT)).toMatchObject({
+      scriptId: script.detect?.id,
+      language: ScriptLanguage.POWERSHELL,
+      executionContext: ScriptExecutionContext.SYSTEM,
+      body: powershellScript.body,
+      timeoutSeconds: 300,
+      methodParameter: false,
+    });
+    // Version 1.0's own install script overrides the software's.
+    expect(scriptOf(editor, ScriptStep.INSTALL)).toMatchObject({
+      scriptId: script.installOne?.id,
+      language: ScriptLanguage.BASH,
+      executionContext: ScriptExecutionContext.USER,
+      body: 'installer --legacy "$INSTALLER"',
+      timeoutSeconds: 120,
+    });
+    expect(scriptOf(editor, ScriptStep.UPGRADE)).toMatchObject({
+      scriptId: script.upgrade?.id,
+      language: ScriptLanguage.SH,
+      timeoutSeconds: 600,
+    });
+  });
+
+  it('fills in the newest catalog version for "installed latest", with the software\'s own scripts', async () => {
+    const response = await resolveOverGrpc(latest, tenant);
+    const editor = response.items.find((planned) => planned.maintenanceItemId === item.editor);
+    expect(editor).toMatchObject({ desiredState: DesiredState.INSTALLED_LATEST, desiredVersion: '3.0' });
+    expect(scriptOf(editor, ScriptStep.INSTALL)).toMatchObject({
+      scriptId: script.install?.id,
+      language: ScriptLanguage.PWSH,
+      timeoutSeconds: 900,
+    });
+  });
+
+  it("passes a task the deployment's parameter values over its defaults, the secret unsealed and named", async () => {
+    const response = await resolveOverGrpc(pinned, tenant);
+    const firewall = response.items.find((planned) => planned.maintenanceItemId === item.firewall);
+    expect(firewall).toMatchObject({
+      name: 'Firewall',
+      deploymentId: item.firewallDeployment,
+      desiredState: DesiredState.ENFORCED,
+      desiredVersion: '',
+      secretParameterNames: ['ApiKey'],
+    });
+    // Note has neither value nor default, so the script's own default applies.
+    expect(firewall?.parameters).toEqual({
+      Port: '443',
+      Mode: 'strict',
+      Enabled: 'true',
+      ApiKey: secret,
+      Headers: JSON.stringify([{ key: 'X-Env', value: 'prod' }]),
+    });
+    expect(
+      firewall?.scripts.map((step) => [step.step, step.scriptId, step.body, step.methodParameter]),
+    ).toEqual([
+      [ScriptStep.TEST, script.test?.id, 'Test-Firewall', false],
+      [ScriptStep.SET, script.set?.id, 'Set-Firewall', false],
+    ]);
+    // The service never writes the unsealed value to its logs.
+    expect(JSON.stringify(deployments.service.logs)).not.toContain(secret);
+  });
+
+  it('hands an enforced task with one combined script that script for test and for set, told the method', async () => {
+    const response = await resolveOverGrpc(pinned, tenant);
+    const baseline = response.items.find((planned) => planned.maintenanceItemId === item.baseline);
+    expect(
+      baseline?.scripts.map((step) => [
+        step.step,
+        step.scriptId,
+        step.executionContext,
+        step.methodParameter,
+      ]),
+    ).toEqual([
+      [ScriptStep.TEST, script.combined?.id, ScriptExecutionContext.METASCRIPT, true],
+      [ScriptStep.SET, script.combined?.id, ScriptExecutionContext.METASCRIPT, true],
+    ]);
+  });
+
+  it('runs the current body of a script edited after the plan was last resolved', async () => {
+    await resolveOverGrpc(latest, tenant);
+    const edited = await msp.put(`/scripts/${script.test?.id ?? ''}`, {
+      version: 1,
+      name: 'Test firewall',
+      ...powershellScript,
+      body: 'Test-Firewall -Strict',
+    });
+    expect(edited.status).toBe(200);
+    const response = await resolveOverGrpc(latest, tenant);
+    const firewall = response.items.find((planned) => planned.maintenanceItemId === item.firewall);
+    expect(scriptOf(firewall, ScriptStep.TEST)?.body).toBe('Test-Firewall -Strict');
+  });
+
+  it('refuses a plan whose software lacks the install script its state needs, naming item and step', async () => {
+    const refusal = resolveOverGrpc(broken, tenant);
+    await expect(refusal).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    await expect(refusal).rejects.toThrow(
+      `Detect-only tool (${item.noInstaller ?? ''}) has no install script`,
+    );
+    // Detecting needs no installer: a detection-only session still gets its plan.
+    const detection = await resolveOverGrpc(broken, tenant, Date.now() + 5_000, SessionKind.DETECTION_ONLY);
+    const tool = detection.items.find((planned) => planned.maintenanceItemId === item.noInstaller);
+    expect(tool?.scripts.map((step) => step.step)).toEqual([ScriptStep.DETECT]);
   });
 });

@@ -1,4 +1,38 @@
-import { loadConfig, serviceConfig, serviceEnv } from '@converge/config';
+import { duration, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
 
-/** The sessions service's environment: so far only the variables every service shares (@converge/config). */
-export const config = loadConfig(serviceEnv.transform(serviceConfig));
+/**
+ * The sessions service's environment: the shared variables, where the deployments service answers `Resolve`,
+ * and the orchestration's timings.
+ */
+export const config = loadConfig(
+  serviceEnv
+    .extend({
+      // host:port of the deployments service's gRPC ResolutionService.
+      DEPLOYMENTS_GRPC_ADDRESS: z
+        .string()
+        .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+        .default('127.0.0.1:8122'),
+      // Deadline of one Resolve call; a session whose plan did not come is asked for again later.
+      RESOLVE_DEADLINE: duration().default(10_000),
+      // How often due sessions (plans to fetch, starts, command deadlines, windows) and schedules are looked at.
+      SESSION_TICK_INTERVAL: duration().default(1_000),
+      SCHEDULE_TICK_INTERVAL: duration().default(15_000),
+      // Command results handled at once (one partition each): results of different sessions do not wait
+      // for each other; one session's results stay in order (keyed by command id within one session).
+      SESSIONS_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    })
+    .transform((env) => ({
+      ...serviceConfig(env),
+      deployments: { address: env.DEPLOYMENTS_GRPC_ADDRESS, resolveDeadlineMs: env.RESOLVE_DEADLINE },
+      tickIntervalMs: env.SESSION_TICK_INTERVAL,
+      scheduleTickIntervalMs: env.SCHEDULE_TICK_INTERVAL,
+      consumer: {
+        concurrency: env.SESSIONS_CONSUMER_CONCURRENCY,
+        // One consumer group per installation database, so a second installation on the same broker
+        // (or a test run) reads every event itself.
+        groupPrefix: `${env.MONGO_DATABASE_PREFIX}.sessions`,
+      },
+    })),
+);
+
+export type SessionsConfig = typeof config;

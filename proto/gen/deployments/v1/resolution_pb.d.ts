@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { ScriptLanguage } from "../../agent/v1/agent_pb.js";
 
 /**
  * Describes the file deployments/v1/resolution.proto.
@@ -89,7 +90,11 @@ export declare type PlannedItem = Message<"converge.deployments.v1.PlannedItem">
   desiredState: DesiredState;
 
   /**
-   * Set for DESIRED_STATE_INSTALLED_VERSION only.
+   * Software: the version to install or update to. The pinned version for
+   * DESIRED_STATE_INSTALLED_VERSION; the catalog's newest version for
+   * DESIRED_STATE_INSTALLED_LATEST, DESIRED_STATE_INSTALLED_ANY and
+   * DESIRED_STATE_UPDATE_IF_FOUND (empty when the software lists no versions);
+   * empty for DESIRED_STATE_UNINSTALLED and for maintenance tasks.
    *
    * @generated from field: string desired_version = 5;
    */
@@ -108,6 +113,48 @@ export declare type PlannedItem = Message<"converge.deployments.v1.PlannedItem">
    * @generated from field: repeated string prerequisite_of = 7;
    */
   prerequisiteOf: string[];
+
+  /**
+   * The software's or maintenance task's name, for logs and reports.
+   *
+   * @generated from field: string name = 8;
+   */
+  name: string;
+
+  /**
+   * The scripts the session runs for this item, at most one per step. Which
+   * steps come along depends on the item and its desired state (see StepScript).
+   *
+   * @generated from field: repeated converge.deployments.v1.StepScript scripts = 9;
+   */
+  scripts: StepScript[];
+
+  /**
+   * Maintenance tasks: the winning deployment's parameter values over the
+   * task's defaults, as text (numbers and booleans spelled out, key-value lists
+   * as a JSON array of {"key","value"} objects). Secrets are in clear text here
+   * and named in secret_parameter_names. Parameters without a value or default
+   * are absent. Empty for software.
+   *
+   * @generated from field: map<string, string> parameters = 10;
+   */
+  parameters: { [key: string]: string };
+
+  /**
+   * The names of the secret entries of parameters: never log or store them.
+   *
+   * @generated from field: repeated string secret_parameter_names = 11;
+   */
+  secretParameterNames: string[];
+
+  /**
+   * Maintenance item ids of EARLIER items in this plan that must succeed before
+   * this one may change anything (the inverse of prerequisite_of, limited to
+   * items that come earlier in order).
+   *
+   * @generated from field: repeated string prerequisites = 12;
+   */
+  prerequisites: string[];
 };
 
 /**
@@ -115,6 +162,74 @@ export declare type PlannedItem = Message<"converge.deployments.v1.PlannedItem">
  * Use `create(PlannedItemSchema)` to create a new message.
  */
 export declare const PlannedItemSchema: GenMessage<PlannedItem>;
+
+/**
+ * One script of a planned item, with everything the agent needs to run it.
+ *
+ * Software: DETECT always (its last output line is the installed version);
+ * INSTALL for every state but DESIRED_STATE_UNINSTALLED; UNINSTALL for
+ * DESIRED_STATE_UNINSTALLED, and also for the installed states when the
+ * software's upgrade strategy is uninstall-then-install and it has one; UPGRADE
+ * only when the upgrade strategy is upgrade-script (never for
+ * DESIRED_STATE_INSTALLED_ANY, which never upgrades). With the install-over and
+ * uninstall-then-install strategies the session updates by running INSTALL.
+ * INSTALL, UNINSTALL and UPGRADE come from desired_version's own scripts where
+ * the catalog gives that version one, else from the software's.
+ *
+ * Maintenance tasks: TEST and SET for DESIRED_STATE_ENFORCED, TEST for
+ * DESIRED_STATE_AUDITED, GET for DESIRED_STATE_MONITORED. A task with one
+ * combined script gets that script for each of those steps with
+ * method_parameter set.
+ *
+ * @generated from message converge.deployments.v1.StepScript
+ */
+export declare type StepScript = Message<"converge.deployments.v1.StepScript"> & {
+  /**
+   * @generated from field: converge.deployments.v1.ScriptStep step = 1;
+   */
+  step: ScriptStep;
+
+  /**
+   * @generated from field: string script_id = 2;
+   */
+  scriptId: string;
+
+  /**
+   * The interpreter: the agent protocol's own enum, passed on unchanged.
+   *
+   * @generated from field: converge.agent.v1.ScriptLanguage language = 3;
+   */
+  language: ScriptLanguage;
+
+  /**
+   * @generated from field: converge.deployments.v1.ScriptExecutionContext execution_context = 4;
+   */
+  executionContext: ScriptExecutionContext;
+
+  /**
+   * @generated from field: string body = 5;
+   */
+  body: string;
+
+  /**
+   * @generated from field: uint32 timeout_seconds = 6;
+   */
+  timeoutSeconds: number;
+
+  /**
+   * The script is a maintenance task's combined script: the session passes the
+   * parameter method=test, method=set or method=get to say which step it runs.
+   *
+   * @generated from field: bool method_parameter = 7;
+   */
+  methodParameter: boolean;
+};
+
+/**
+ * Describes the message converge.deployments.v1.StepScript.
+ * Use `create(StepScriptSchema)` to create a new message.
+ */
+export declare const StepScriptSchema: GenMessage<StepScript>;
 
 /**
  * @generated from enum converge.deployments.v1.SessionKind
@@ -156,6 +271,103 @@ export enum SessionKind {
  * Describes the enum converge.deployments.v1.SessionKind.
  */
 export declare const SessionKindSchema: GenEnum<SessionKind>;
+
+/**
+ * @generated from enum converge.deployments.v1.ScriptStep
+ */
+export enum ScriptStep {
+  /**
+   * @generated from enum value: SCRIPT_STEP_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_DETECT = 1;
+   */
+  DETECT = 1,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_INSTALL = 2;
+   */
+  INSTALL = 2,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_UNINSTALL = 3;
+   */
+  UNINSTALL = 3,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_UPGRADE = 4;
+   */
+  UPGRADE = 4,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_TEST = 5;
+   */
+  TEST = 5,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_SET = 6;
+   */
+  SET = 6,
+
+  /**
+   * @generated from enum value: SCRIPT_STEP_GET = 7;
+   */
+  GET = 7,
+}
+
+/**
+ * Describes the enum converge.deployments.v1.ScriptStep.
+ */
+export declare const ScriptStepSchema: GenEnum<ScriptStep>;
+
+/**
+ * Where a script runs. SYSTEM and USER run on the computer through its agent
+ * (converge.agent.v1.ExecutionContext has the same numbers); METASCRIPT and
+ * CLOUD run in the backend, sandboxed, never on the agent.
+ *
+ * @generated from enum converge.deployments.v1.ScriptExecutionContext
+ */
+export enum ScriptExecutionContext {
+  /**
+   * @generated from enum value: SCRIPT_EXECUTION_CONTEXT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * On the computer, as the agent's service account (LocalSystem, root).
+   *
+   * @generated from enum value: SCRIPT_EXECUTION_CONTEXT_SYSTEM = 1;
+   */
+  SYSTEM = 1,
+
+  /**
+   * On the computer, as the interactively logged-on user.
+   *
+   * @generated from enum value: SCRIPT_EXECUTION_CONTEXT_USER = 2;
+   */
+  USER = 2,
+
+  /**
+   * In the backend, with the session's context (the computer, its tenant).
+   *
+   * @generated from enum value: SCRIPT_EXECUTION_CONTEXT_METASCRIPT = 3;
+   */
+  METASCRIPT = 3,
+
+  /**
+   * In the backend, without a computer (tenant-level work).
+   *
+   * @generated from enum value: SCRIPT_EXECUTION_CONTEXT_CLOUD = 4;
+   */
+  CLOUD = 4,
+}
+
+/**
+ * Describes the enum converge.deployments.v1.ScriptExecutionContext.
+ */
+export declare const ScriptExecutionContextSchema: GenEnum<ScriptExecutionContext>;
 
 /**
  * @generated from enum converge.deployments.v1.MaintenanceItemKind
@@ -262,7 +474,11 @@ export declare const DesiredStateSchema: GenEnum<DesiredState>;
 export declare const ResolutionService: GenService<{
   /**
    * Resolve returns the winning deployment of each maintenance item that
-   * applies to the computer, prerequisites expanded, in execution order.
+   * applies to the computer, prerequisites expanded, in execution order, with
+   * everything the session needs to run each item (scripts, parameters).
+   * FAILED_PRECONDITION when the plan cannot run: an item lacks a script its
+   * desired state needs (the message names the item and the step), or the
+   * catalog's prerequisites form a cycle.
    *
    * @generated from rpc converge.deployments.v1.ResolutionService.Resolve
    */

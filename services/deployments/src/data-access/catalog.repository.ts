@@ -82,6 +82,15 @@ export class CatalogRepository<TDoc extends CatalogDocument> {
     return new Map(docs.map((doc) => [doc._id, doc]));
   }
 
+  /** `all` without the fields named: the scripts a session runs, say, without their replaced bodies. */
+  async allWithout<K extends Exclude<keyof TDoc & string, '_id'>>(
+    omit: readonly K[],
+  ): Promise<Omit<TDoc, K>[]> {
+    return this.model
+      .find(this.live({}), Object.fromEntries(omit.map((field) => [field, 0])))
+      .lean<Omit<TDoc, K>[]>();
+  }
+
   /** Every live item (the catalog resolution and cycle checks read whole). */
   async all(): Promise<TDoc[]> {
     return this.model.find(this.live({})).lean<TDoc[]>();

@@ -1,7 +1,7 @@
 import { outboxPlugin, type OutboxFields } from '@converge/store';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ParameterType, ParameterValue } from '../domain/task-parameters.ts';
-import type { Prerequisite } from '../domain/types.ts';
+import type { Prerequisite, UpgradeStrategy } from '../domain/types.ts';
 
 // The catalog: scripts, software and maintenance tasks. An item is global (`tenantId: null`, usable by every
 // tenant, managed by the MSP) or owned by one tenant. Items are deleted softly (`deletedAt`), so the deletion
@@ -11,8 +11,8 @@ export const scriptLanguages = ['powershell', 'pwsh', 'bash', 'sh', 'cmd'] as co
 export type ScriptLanguage = (typeof scriptLanguages)[number];
 export const executionContexts = ['system', 'user', 'metascript', 'cloud'] as const;
 export type ExecutionContext = (typeof executionContexts)[number];
-export const upgradeStrategies = ['uninstall-then-install', 'install-over', 'upgrade-script'] as const;
-export type UpgradeStrategy = (typeof upgradeStrategies)[number];
+// How software is updated is a product rule (which scripts a session needs), so the list lives in the domain.
+export { upgradeStrategies, type UpgradeStrategy } from '../domain/types.ts';
 
 export interface CatalogDocument extends OutboxFields {
   _id: string;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { indexCatalog } from './catalog-index.ts';
 import { deployment, software } from './deployment.fixtures.ts';
-import { planMaintenance } from './maintenance-plan.ts';
+import { earlierPrerequisites, planMaintenance } from './maintenance-plan.ts';
 import type { Prerequisite } from './types.ts';
 
 function installs(...softwareIds: string[]): Prerequisite {
@@ -103,5 +103,43 @@ describe('maintenance plan', () => {
       planMaintenance(list, catalog).map((item) => item.maintenanceItem.id);
     expect(ids(winners)).toEqual(['reader', 'zip', 'bitlocker']);
     expect(ids([...winners].reverse())).toEqual(['reader', 'zip', 'bitlocker']);
+  });
+
+  it('lists, for each item, the earlier items it waits for: the inverse of prerequisiteOf', () => {
+    const plan = planMaintenance(
+      [
+        deployment('d-addin', { maintenanceItem: sw('addin') }),
+        deployment('d-runtime', { maintenanceItem: sw('runtime') }),
+      ],
+      catalog,
+    );
+    expect(plan.map((item) => item.maintenanceItem.id)).toEqual(['framework', 'runtime', 'office', 'addin']);
+    expect(earlierPrerequisites(plan)).toEqual([[], ['framework'], ['runtime'], ['office']]);
+  });
+
+  it('leaves out a prerequisite placed after the item that needs it, so order alone runs them first', () => {
+    // "suite" installs "plugin" first; "plugin" uninstalls "suite" first: allowed, only installs form cycles.
+    const looping = indexCatalog({
+      software: [
+        software('suite', { prerequisites: [installs('plugin')] }),
+        software('plugin', {
+          prerequisites: [
+            {
+              condition: { when: 'installed', match: 'any-of', softwareIds: ['suite'] },
+              action: { kind: 'uninstall', softwareIds: ['suite'] },
+            },
+          ],
+        }),
+      ],
+      maintenanceTasks: [],
+    });
+    const plan = planMaintenance([deployment('d-suite', { maintenanceItem: sw('suite') })], looping);
+    expect(
+      plan.map((item) => [item.maintenanceItem.id, item.prerequisiteOf.map((use) => use.softwareId)]),
+    ).toEqual([
+      ['plugin', ['suite']],
+      ['suite', ['plugin']],
+    ]);
+    expect(earlierPrerequisites(plan)).toEqual([[], ['plugin']]);
   });
 });

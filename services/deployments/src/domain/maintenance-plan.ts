@@ -107,3 +107,22 @@ function baseOrder(a: Deployment, b: Deployment): number {
       ? 1
       : 0;
 }
+
+/**
+ * For each item of a plan, in order, the ids of the EARLIER items that were added as its prerequisites and
+ * so must succeed before it changes anything (the inverse of `prerequisiteOf`). A prerequisite placed after
+ * its dependent (an uninstall prerequisite of software that was itself already on the chain) is left out:
+ * plan order alone must be enough to run prerequisites first.
+ */
+export function earlierPrerequisites(plan: readonly PlannedItem[]): string[][] {
+  const position = new Map(plan.map((item, index) => [item.maintenanceItem.id, index]));
+  const prerequisites: Set<string>[] = plan.map(() => new Set());
+  plan.forEach((item, index) => {
+    for (const use of item.prerequisiteOf) {
+      const dependent = position.get(use.softwareId);
+      if (dependent !== undefined && dependent > index)
+        prerequisites[dependent]?.add(item.maintenanceItem.id);
+    }
+  });
+  return prerequisites.map((ids) => [...ids]);
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   parameterDefinitionProblems,
+  parameterText,
   parameterValueProblem,
   parameterValueProblems,
   type ParameterDefinition,
@@ -65,5 +66,15 @@ describe('task parameters', () => {
       '/body/parameters/2/min',
       '/body/parameters/2/defaultValue',
     ]);
+  });
+
+  it('spells values out as text for a script: numbers, booleans, and key-value lists as JSON in order', () => {
+    expect([parameterText('x'), parameterText(0.5), parameterText(false)]).toEqual(['x', '0.5', 'false']);
+    expect(
+      parameterText([
+        { key: 'b', value: '2' },
+        { key: '1', value: 'one' },
+      ]),
+    ).toBe('[{"key":"b","value":"2"},{"key":"1","value":"one"}]');
   });
 });

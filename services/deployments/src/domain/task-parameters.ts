@@ -82,6 +82,16 @@ export function parameterValueProblem(definition: ParameterDefinition, value: un
   }
 }
 
+/**
+ * A value as a script receives it: text as is, numbers and booleans spelled out, a key-value list as a JSON
+ * array of `{ key, value }` (the API's own spelling, which keeps the order and any key as given).
+ */
+export function parameterText(value: ParameterValue): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value.map(({ key, value: text }) => ({ key, value: text })));
+}
+
 /** Problems with a task's parameter definitions (names, options, bounds, patterns, defaults). */
 export function parameterDefinitionProblems(definitions: readonly ParameterDefinition[]): FieldError[] {
   const problems: FieldError[] = [];

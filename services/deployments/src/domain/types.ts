@@ -90,6 +90,13 @@ export interface Prerequisite {
   action: PrerequisiteAction;
 }
 
+/**
+ * How a newer version replaces an installed one: run the install script over it, uninstall first, or run the
+ * software's own upgrade script.
+ */
+export const upgradeStrategies = ['uninstall-then-install', 'install-over', 'upgrade-script'] as const;
+export type UpgradeStrategy = (typeof upgradeStrategies)[number];
+
 export interface Software {
   id: string;
   name: string;

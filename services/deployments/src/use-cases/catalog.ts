@@ -154,13 +154,15 @@ export class CatalogUseCases {
       },
       new Date(),
     );
+    // Session plans carry script bodies from the cached estate, so script changes move it on too.
+    await this.deps.generation.advance();
     return doc;
   }
 
   async updateScript(principal: Principal, id: string, version: number, input: ScriptInput) {
     const current = await this.forChange(principal, this.deps.scripts, id, version);
     const now = new Date();
-    return this.deps.scripts.update(
+    const doc = await this.deps.scripts.update(
       current,
       {
         name: input.name,
@@ -172,6 +174,8 @@ export class CatalogUseCases {
       now,
       { $push: { history: { version: current.version, body: current.body, changedAt: now } } },
     );
+    await this.deps.generation.advance();
+    return doc;
   }
 
   private async softwareFields(owner: string | null, id: string, input: SoftwareInput) {

@@ -1,23 +1,35 @@
 import { authorize, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { NotFoundError, ValidationError } from '@converge/errors';
-import { allTenants, scopeIncludes, type TenantScope } from '@converge/store';
+import { allTenants, scopeIncludes, type SecretCipher, type TenantScope } from '@converge/store';
 import type { CatalogRepository } from '../data-access/catalog.repository.ts';
-import type { MaintenanceTaskDocument, SoftwareDocument } from '../data-access/catalog.schemas.ts';
-import type { DeploymentDocument, DeploymentRepository } from '../data-access/deployment.repository.ts';
+import type {
+  MaintenanceTaskDocument,
+  ScriptDocument,
+  SoftwareDocument,
+} from '../data-access/catalog.schemas.ts';
+import type {
+  DeploymentDocument,
+  DeploymentRepository,
+  StoredParameterValue,
+} from '../data-access/deployment.repository.ts';
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
 import type { ProjectionRepository } from '../data-access/projection.repository.ts';
 import { computersWhereDeploymentWins } from '../domain/deployment-reach.ts';
 import type { Resolution } from '../domain/deployment-resolution.ts';
 import { prepareEstate, resolveComputer, type Estate } from '../domain/estate.ts';
 import { itemKey, type Deployment, type SessionKind } from '../domain/types.ts';
+import { sessionPlan, type SessionCatalog, type SessionPlanItem } from './session-plan.ts';
 
 export interface ResolutionDeps {
   projections: ProjectionRepository;
   software: CatalogRepository<SoftwareDocument>;
   maintenanceTasks: CatalogRepository<MaintenanceTaskDocument>;
+  scripts: CatalogRepository<ScriptDocument>;
   deployments: DeploymentRepository;
   generation: EstateGenerationRepository;
+  /** Unseals secret parameter values for the sessions that run them. */
+  cipher: SecretCipher;
 }
 
 export interface ResolutionRequest {
@@ -47,53 +59,68 @@ function toDomain(doc: DeploymentDocument): Deployment {
   };
 }
 
+/** The estate, and what a session needs beyond it, as read at one generation. */
+interface Snapshot {
+  estate: Estate;
+  catalog: SessionCatalog;
+}
+
 // Computers read per round of the reverse query: enough to amortize a query, few enough to answer quickly.
 const reverseBatch = 1_000;
 
 /**
  * Resolution at the edge. The estate (directory, catalog, deployments: everything but the computers) is
- * prepared once and kept in memory with the generation it was built at; a change anywhere moves the
- * generation on (see `EstateGenerationRepository`) and the next answer rebuilds it. The REST preview and
- * gRPC `Resolve` both call `resolveComputer` here, so they cannot disagree.
+ * prepared once and kept in memory with the generation it was built at, together with the catalog entries
+ * scripts and parameter values a session needs; a change anywhere moves the generation on (see
+ * `EstateGenerationRepository`) and the next answer rebuilds it, so `Resolve` reads nothing but the
+ * generation and the computer. The REST preview and gRPC `Resolve` both call `resolveComputer` here, so they
+ * cannot disagree.
  */
 export class ResolutionUseCases {
   private readonly deps: ResolutionDeps;
-  private cached: { generation: number; estate: Estate } | undefined;
-  private building: { generation: number; estate: Promise<Estate> } | undefined;
+  private cached: { generation: number; snapshot: Snapshot } | undefined;
+  private building: { generation: number; snapshot: Promise<Snapshot> } | undefined;
 
   constructor(deps: ResolutionDeps) {
     this.deps = deps;
   }
 
-  /** The prepared estate at the current generation (concurrent callers share one rebuild). */
+  /** The prepared estate at the current generation. */
   async estate(): Promise<Estate> {
+    return (await this.snapshot()).estate;
+  }
+
+  /** The snapshot at the current generation (concurrent callers share one rebuild). */
+  private async snapshot(): Promise<Snapshot> {
     const generation = await this.deps.generation.current();
-    if (this.cached?.generation === generation) return this.cached.estate;
+    if (this.cached?.generation === generation) return this.cached.snapshot;
     if (this.building?.generation !== generation) {
-      const building = { generation, estate: this.build() };
+      const building = { generation, snapshot: this.build() };
       this.building = building;
-      building.estate.then(
-        (estate) => {
+      building.snapshot.then(
+        (snapshot) => {
           if (this.building === building) this.building = undefined;
-          if ((this.cached?.generation ?? -1) < generation) this.cached = { generation, estate };
+          if ((this.cached?.generation ?? -1) < generation) this.cached = { generation, snapshot };
         },
         () => {
           if (this.building === building) this.building = undefined;
         },
       );
     }
-    return this.building.estate;
+    return this.building.snapshot;
   }
 
-  private async build(): Promise<Estate> {
+  private async build(): Promise<Snapshot> {
     const { projections, software, maintenanceTasks, deployments } = this.deps;
-    const [directory, softwareDocs, taskDocs, deploymentDocs] = await Promise.all([
+    const [directory, softwareDocs, taskDocs, deploymentDocs, scriptDocs] = await Promise.all([
       projections.directory(),
       software.all(),
       maintenanceTasks.all(),
       deployments.all(),
+      // A session runs the current body only: the history of replaced ones stays in the database.
+      this.deps.scripts.allWithout(['history', 'outbox']),
     ]);
-    return prepareEstate(
+    const estate = prepareEstate(
       directory,
       {
         software: softwareDocs.map((doc) => ({
@@ -105,6 +132,19 @@ export class ResolutionUseCases {
       },
       deploymentDocs.map(toDomain),
     );
+    const parameterValues = new Map<string, readonly StoredParameterValue[]>();
+    for (const doc of deploymentDocs) {
+      if (doc.parameterValues.length > 0) parameterValues.set(doc._id, doc.parameterValues);
+    }
+    return {
+      estate,
+      catalog: {
+        software: new Map(softwareDocs.map((doc) => [doc._id, doc])),
+        maintenanceTasks: new Map(taskDocs.map((doc) => [doc._id, doc])),
+        scripts: new Map(scriptDocs.map((doc) => [doc._id, doc])),
+        parameterValues,
+      },
+    };
   }
 
   /**
@@ -118,9 +158,44 @@ export class ResolutionUseCases {
     request: ResolutionRequest,
     now: number,
   ): Promise<Resolution> {
+    return (await this.resolveInSnapshot(scope, computerId, request, now)).resolution;
+  }
+
+  /**
+   * What a maintenance session runs on the computer: the plan (no explanations) with each item's name,
+   * version, scripts and parameter values. Also throws `PlanNotRunnableError` when an item lacks a script
+   * its desired state needs.
+   */
+  async sessionPlan(
+    scope: TenantScope,
+    computerId: string,
+    request: Omit<ResolutionRequest, 'explain'>,
+    now: number,
+  ): Promise<SessionPlanItem[]> {
+    const { snapshot, resolution } = await this.resolveInSnapshot(
+      scope,
+      computerId,
+      { ...request, explain: false },
+      now,
+    );
+    return sessionPlan(
+      resolution.plan,
+      snapshot.catalog,
+      this.deps.cipher,
+      request.sessionKind !== 'detection-only',
+    );
+  }
+
+  private async resolveInSnapshot(
+    scope: TenantScope,
+    computerId: string,
+    request: ResolutionRequest,
+    now: number,
+  ): Promise<{ snapshot: Snapshot; resolution: Resolution }> {
     const computer = await this.deps.projections.findComputer(scope, computerId);
     if (!computer) throw new NotFoundError('computer not found');
-    const estate = await this.estate();
+    const snapshot = await this.snapshot();
+    const estate = snapshot.estate;
     let singleItemKey: string | undefined;
     if (request.sessionKind === 'single-item') {
       if (request.itemId === undefined)
@@ -135,13 +210,14 @@ export class ResolutionUseCases {
     } else if (request.itemId !== undefined) {
       throw new ValidationError('only a single-item session names a maintenance item');
     }
-    return resolveComputer(estate, computer, {
+    const resolution = resolveComputer(estate, computer, {
       sessionKind: request.sessionKind,
       now,
       explain: request.explain,
       ...(request.adHoc === undefined ? {} : { adHoc: request.adHoc }),
       ...(singleItemKey === undefined ? {} : { singleItemKey }),
     });
+    return { snapshot, resolution };
   }
 
   /** The REST preview: the caller's scope, with explanations. */

@@ -1,21 +1,42 @@
-import { sessionStatuses, type CommandOutcome, type SessionStatus } from '@converge/contracts';
+import {
+  actionResults,
+  actionStatuses,
+  actionTypes,
+  sessionKinds,
+  sessionStages,
+  sessionStatuses,
+  type ActionResult,
+  type ActionStatus,
+  type ActionType,
+  type CommandOutcome,
+  type SessionKind,
+  type SessionStage,
+  type SessionStatus,
+} from '@converge/contracts';
 
 /**
  * The maintenance session as the sessions service persists it: one plain, JSON-serialisable document per
  * session (no Maps, no Dates: times are epoch milliseconds), changed only by `applySessionEvent`.
  */
 
-export const sessionKinds = ['onboarding', 'full', 'single-item', 'detection-only'] as const;
-export type SessionKind = (typeof sessionKinds)[number];
-
 export const sessionTriggers = ['technician', 'api', 'schedule', 'onboarding'] as const;
 export type SessionTrigger = (typeof sessionTriggers)[number];
 
-export const sessionStages = ['onboarding', 'detection', 'execution', 'verification', 'report'] as const;
-export type SessionStage = (typeof sessionStages)[number];
-
-// The status list is the wire contract's, so the domain and its events cannot drift apart.
-export { sessionStatuses, type SessionStatus };
+// The lists are the wire contract's, so the domain and its events cannot drift apart.
+export {
+  actionResults,
+  actionStatuses,
+  actionTypes,
+  sessionKinds,
+  sessionStages,
+  sessionStatuses,
+  type ActionResult,
+  type ActionStatus,
+  type ActionType,
+  type SessionKind,
+  type SessionStage,
+  type SessionStatus,
+};
 
 /** Statuses a session never leaves. */
 export const finalSessionStatuses: readonly SessionStatus[] = [
@@ -25,32 +46,6 @@ export const finalSessionStatuses: readonly SessionStatus[] = [
   'cancelled',
   'missed',
 ];
-
-export const actionTypes = [
-  'install',
-  'update',
-  'downgrade',
-  'reinstall',
-  'uninstall',
-  'no-action',
-  'task-enforce',
-  'task-audit',
-  'task-monitor',
-] as const;
-export type ActionType = (typeof actionTypes)[number];
-
-export const actionStatuses = [
-  'not-started',
-  'waiting-for-prerequisite',
-  'running',
-  'done',
-  'skipped',
-] as const;
-export type ActionStatus = (typeof actionStatuses)[number];
-
-/** Whether the maintenance item is in its desired state after the session (see the design document). */
-export const actionResults = ['success', 'failed', 'cancelled', 'indeterminable'] as const;
-export type ActionResult = (typeof actionResults)[number];
 
 export const softwareDesiredStates = [
   'installed-latest',
@@ -184,6 +179,7 @@ export interface CommandResult {
 /** What can happen to a session. Times come with `now`, never from inside the domain. */
 export type SessionEvent =
   | { type: 'plan-received'; items: PlannedItem[] }
+  | { type: 'plan-failed'; reason: string }
   | { type: 'agent-connected' }
   | { type: 'agent-offline' }
   | ({ type: 'command-result' } & CommandResult)

@@ -11,7 +11,7 @@ import type {
   SessionTransition,
 } from './maintenance-session.ts';
 import { InvalidPlanError } from './session-plan.ts';
-import { applySessionEvent, createSession } from './session-transitions.ts';
+import { applySessionEvent, createSession, sessionWakeAt } from './session-transitions.ts';
 import { maxLogLinesPerAction, resultGraceMs } from './session-work.ts';
 
 const t0 = 1_700_000_000_000;
@@ -469,5 +469,33 @@ describe('maintenance session state machine', () => {
     );
     expect(frozen).toEqual(snapshot);
     expect(next.session.version).toBe(frozen.version + 1);
+  });
+
+  it('fails a session whose plan could not be had, once, and only while it waits for one', () => {
+    const d = new SessionDriver();
+    d.apply({ type: 'plan-failed', reason: 'computer not found' });
+    expect(d.session).toMatchObject({ status: 'failed', stage: 'report', reason: 'computer not found' });
+    const again = d.apply({ type: 'plan-failed', reason: 'other' });
+    expect(again.events).toEqual([]);
+    const running = new SessionDriver();
+    running.plan(software('a'));
+    running.apply({ type: 'plan-failed', reason: 'late' });
+    expect(running.session.status).toBe('running');
+  });
+
+  it('wakes a session when its plan, start, window end or earliest command deadline is due', () => {
+    const d = new SessionDriver('full', { startAt: t0 + 5000, notAfter: t0 + 60_000 });
+    expect(sessionWakeAt(d.session)).toBe(t0);
+    d.plan(software('a'), software('b'));
+    expect(d.session.status).toBe('pending');
+    expect(sessionWakeAt(d.session)).toBe(t0 + 5000);
+    d.now = t0 + 5000;
+    d.apply({ type: 'timeout-tick' });
+    expect(d.session.status).toBe('running');
+    expect(sessionWakeAt(d.session)).toBe(t0 + 5000 + 600_000 + resultGraceMs);
+    d.apply({ type: 'agent-offline' });
+    expect(sessionWakeAt(d.session)).toBe(t0 + 60_001);
+    d.apply({ type: 'cancel-requested', reason: 'by a technician' });
+    expect(sessionWakeAt(d.session)).toBeNull();
   });
 });

@@ -80,6 +80,13 @@ export function applySessionEvent(
     case 'plan-received':
       receivePlan(work, event.items);
       break;
+    case 'plan-failed':
+      if (work.session.status === 'created') {
+        work.session.stage = 'report';
+        work.session.finishedAt = now;
+        setStatus(work, 'failed', event.reason);
+      }
+      break;
     case 'agent-connected':
       resumeAfterReconnect(work);
       break;
@@ -342,4 +349,35 @@ function stop(work: SessionWork, status: 'cancelled' | 'missed', reason: string)
   work.session.stage = 'report';
   work.session.finishedAt = work.now;
   setStatus(work, status, reason);
+}
+
+/**
+ * When the session next needs a `timeout-tick` (or, while `created`, its plan), or null when only an outside
+ * event can move it. The caller stores it so that a ticker finds due sessions with one indexed query.
+ */
+export function sessionWakeAt(session: MaintenanceSession): number | null {
+  const { status, notAfter } = session;
+  if (isFinal(status)) return null;
+  const missAt = notAfter !== null && !session.executionStarted ? notAfter + 1 : null;
+  const earliest = (...times: (number | null)[]): number | null => {
+    const known = times.filter((time): time is number => time !== null);
+    return known.length === 0 ? null : Math.min(...known);
+  };
+  switch (status) {
+    case 'created':
+      return session.createdAt;
+    case 'pending':
+    case 'postponed':
+      return earliest(session.startAt, missAt);
+    case 'running': {
+      const deadlines = session.actions.flatMap((action) =>
+        action.commands
+          .filter((command) => command.state === 'in-flight')
+          .map((command) => command.deadlineAt),
+      );
+      return earliest(...deadlines);
+    }
+    default:
+      return missAt;
+  }
 }

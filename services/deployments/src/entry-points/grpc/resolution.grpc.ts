@@ -8,17 +8,24 @@ import {
   PlannedItemSchema,
   ResolutionService,
   ResolveResponseSchema,
+  ScriptExecutionContext,
+  ScriptLanguage as WireScriptLanguage,
+  ScriptStep as WireScriptStep,
   SessionKind as WireSessionKind,
+  StepScriptSchema,
   type PlannedItem as WirePlannedItem,
   type ResolveRequest,
   type ResolveResponse,
+  type StepScript,
 } from '@converge/proto';
 import { asTenantId } from '@converge/store';
 import { GrpcStatusError, traceGrpcHandler, type Logger } from '@converge/telemetry';
+import type { ExecutionContext, ScriptLanguage } from '../../data-access/catalog.schemas.ts';
 import { PrerequisiteCycleError } from '../../domain/catalog-index.ts';
-import type { Resolution } from '../../domain/deployment-resolution.ts';
+import { PlanNotRunnableError, type ScriptStep } from '../../domain/item-scripts.ts';
 import type { DesiredState, SessionKind } from '../../domain/types.ts';
 import type { ResolutionUseCases } from '../../use-cases/resolution.ts';
+import type { SessionPlanItem, SessionScript } from '../../use-cases/session-plan.ts';
 
 function sessionKindOf(kind: WireSessionKind): SessionKind {
   switch (kind) {
@@ -66,11 +73,80 @@ export function wireDesiredState(desired: DesiredState): { state: WireDesiredSta
   }
 }
 
-/** The plan of a resolution as `ResolveResponse` items: ignored items left out, `order` counted from 0. */
-export function wirePlan(resolution: Resolution): WirePlannedItem[] {
+// The switches below are exhaustive: a step, language or context added to the catalog fails to compile here
+// until it has a wire spelling.
+
+function wireStep(step: ScriptStep): WireScriptStep {
+  switch (step) {
+    case 'detect':
+      return WireScriptStep.DETECT;
+    case 'install':
+      return WireScriptStep.INSTALL;
+    case 'uninstall':
+      return WireScriptStep.UNINSTALL;
+    case 'upgrade':
+      return WireScriptStep.UPGRADE;
+    case 'test':
+      return WireScriptStep.TEST;
+    case 'set':
+      return WireScriptStep.SET;
+    case 'get':
+      return WireScriptStep.GET;
+    default:
+      return step satisfies never;
+  }
+}
+
+function wireLanguage(language: ScriptLanguage): WireScriptLanguage {
+  switch (language) {
+    case 'powershell':
+      return WireScriptLanguage.POWERSHELL;
+    case 'pwsh':
+      return WireScriptLanguage.PWSH;
+    case 'bash':
+      return WireScriptLanguage.BASH;
+    case 'sh':
+      return WireScriptLanguage.SH;
+    case 'cmd':
+      return WireScriptLanguage.CMD;
+    default:
+      return language satisfies never;
+  }
+}
+
+function wireExecutionContext(context: ExecutionContext): ScriptExecutionContext {
+  switch (context) {
+    case 'system':
+      return ScriptExecutionContext.SYSTEM;
+    case 'user':
+      return ScriptExecutionContext.USER;
+    case 'metascript':
+      return ScriptExecutionContext.METASCRIPT;
+    case 'cloud':
+      return ScriptExecutionContext.CLOUD;
+    default:
+      return context satisfies never;
+  }
+}
+
+function wireScript(script: SessionScript): StepScript {
+  return create(StepScriptSchema, {
+    step: wireStep(script.step),
+    scriptId: script.scriptId,
+    language: wireLanguage(script.language),
+    executionContext: wireExecutionContext(script.executionContext),
+    body: script.body,
+    timeoutSeconds: script.timeoutSeconds,
+    methodParameter: script.methodParameter,
+  });
+}
+
+/** A session plan as `ResolveResponse` items, `order` counted from 0. */
+export function wirePlan(plan: readonly SessionPlanItem[]): WirePlannedItem[] {
   const items: WirePlannedItem[] = [];
-  for (const item of resolution.plan) {
+  for (const item of plan) {
     const desired = wireDesiredState(item.desiredState);
+    // The session plan has already left ignored items out.
     if (desired === null) continue;
     items.push(
       create(PlannedItemSchema, {
@@ -79,9 +155,15 @@ export function wirePlan(resolution: Resolution): WirePlannedItem[] {
           item.maintenanceItem.kind === 'software' ? MaintenanceItemKind.SOFTWARE : MaintenanceItemKind.TASK,
         deploymentId: item.deploymentId ?? '',
         desiredState: desired.state,
-        desiredVersion: desired.version,
+        desiredVersion: item.desiredVersion ?? '',
         order: items.length,
-        prerequisiteOf: [...new Set(item.prerequisiteOf.map((use) => use.softwareId))],
+        prerequisiteOf: item.prerequisiteOf,
+        name: item.name,
+        scripts: item.scripts.map(wireScript),
+        // fromEntries defines own properties, so even a parameter named __proto__ stays a plain entry.
+        parameters: Object.fromEntries(item.parameters),
+        secretParameterNames: item.secretParameterNames,
+        prerequisites: item.prerequisites,
       }),
     );
   }
@@ -89,7 +171,7 @@ export function wirePlan(resolution: Resolution): WirePlannedItem[] {
 }
 
 function statusOf(error: unknown): unknown {
-  if (error instanceof PrerequisiteCycleError)
+  if (error instanceof PrerequisiteCycleError || error instanceof PlanNotRunnableError)
     return new GrpcStatusError(grpc.status.FAILED_PRECONDITION, error.message);
   if (error instanceof NotFoundError) return new GrpcStatusError(grpc.status.NOT_FOUND, error.message);
   if (error instanceof ValidationError)
@@ -135,17 +217,16 @@ export async function startGrpcServer(opts: {
       if (request.tenantId === '' || request.computerId === '')
         throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'tenant_id and computer_id are required');
       const work = opts.resolution
-        .resolve(
+        .sessionPlan(
           asTenantId(request.tenantId),
           request.computerId,
           {
             sessionKind: sessionKindOf(request.sessionKind),
             ...(request.maintenanceItemId === undefined ? {} : { itemId: request.maintenanceItemId }),
-            explain: false,
           },
           Date.now(),
         )
-        .then((resolution) => create(ResolveResponseSchema, { items: wirePlan(resolution) }));
+        .then((plan) => create(ResolveResponseSchema, { items: wirePlan(plan) }));
       const deadline = deadlineOf(call);
       try {
         return await (deadline === null ? work : Promise.race([work, deadline]));

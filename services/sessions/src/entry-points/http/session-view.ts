@@ -1,0 +1,42 @@
+import type { SessionSummary, StoredSession } from '../../data-access/session.repository.ts';
+
+/** A session in a list: what the document holds beside the state machine's state. */
+export function sessionSummaryView(doc: SessionSummary) {
+  return {
+    id: doc._id,
+    tenantId: doc.tenantId,
+    computerId: doc.computerId,
+    agentId: doc.agentId,
+    kind: doc.kind,
+    trigger: doc.trigger,
+    status: doc.status,
+    stage: doc.stage,
+    scheduleId: doc.scheduleId,
+    maintenanceItemId: doc.maintenanceItemId,
+    createdAt: doc.createdAt.toISOString(),
+    finishedAt: doc.finishedAt === null ? null : doc.finishedAt.toISOString(),
+  };
+}
+
+/** A session with its actions. Parameters (secrets among them) and script ids stay inside the service. */
+export function sessionView(stored: StoredSession) {
+  const { doc, session } = stored;
+  return {
+    ...sessionSummaryView(doc),
+    reason: session.reason,
+    version: session.version,
+    actions: session.actions.map((action) => ({
+      id: action.id,
+      name: action.item.name,
+      kind: action.item.kind,
+      type: action.type,
+      status: action.status,
+      result: action.result,
+      reason: action.reason,
+      detected: action.detected,
+      desired: action.desired,
+      log: action.log,
+      droppedLogLines: action.droppedLogLines,
+    })),
+  };
+}

@@ -1,0 +1,22 @@
+import { computerChanged } from '@converge/contracts';
+import { isEvent, type Bus, type Subscription } from '@converge/bus';
+import type { ComputerRepository } from '../../data-access/computer.repository.ts';
+import { applyComputerChange } from '../../use-cases/computer-changes.ts';
+import type { SessionOrchestrator } from '../../use-cases/session-orchestrator.ts';
+
+/** Identity's computer snapshots: the computers sessions run on, and the onboarding trigger. */
+export function consumeComputerEvents(
+  bus: Bus,
+  computers: ComputerRepository,
+  orchestrator: SessionOrchestrator,
+  opts: { groupId: string; topic: string },
+): Promise<Subscription> {
+  return bus.subscribe({
+    groupId: opts.groupId,
+    topics: [opts.topic],
+    fromBeginning: true,
+    handle: async (event) => {
+      if (isEvent(event, computerChanged)) await applyComputerChange(computers, orchestrator, event.data);
+    },
+  });
+}

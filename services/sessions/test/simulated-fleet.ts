@@ -1,0 +1,230 @@
+// A fleet of simulated computers for the sessions service's tests and benchmark: it answers the service's
+// commands on the real broker as the gateway and agents would, and serves `Resolve` over real gRPC as the
+// deployments service would. Script bodies are tiny instructions (`detect reader`, `install reader`) run
+// against each computer's in-memory state.
+import * as grpc from '@grpc/grpc-js';
+import { createBus, isEvent, type Bus, type Subscription } from '@converge/bus';
+import {
+  agentCommandCancelRequested,
+  agentCommandRequested,
+  commandCompleted,
+  commandOutputChunk,
+  topics,
+  type AgentCommandRequested,
+  type CommandCompleted,
+} from '@converge/contracts';
+import {
+  addGrpcService,
+  create,
+  DesiredState,
+  MaintenanceItemKind,
+  PlannedItemSchema,
+  ResolutionService,
+  ResolveResponseSchema,
+  ScriptExecutionContext,
+  ScriptLanguage,
+  ScriptStep,
+  StepScriptSchema,
+  type PlannedItem,
+} from '@converge/proto';
+import { GrpcStatusError, createLogger, traceGrpcHandler } from '@converge/telemetry';
+import { stack, uniqueId } from '@converge/testing';
+
+export interface SimulatedComputer {
+  /** Installed software: item id -> version. */
+  installed: Map<string, string>;
+  /** Task values: item id -> compliant. */
+  compliant: Map<string, boolean>;
+  online: boolean;
+  /** Commands not answered at all (a hung script), by step name. */
+  hangSteps: Set<string>;
+}
+
+export interface FleetOptions {
+  /** Prefix of this run's topics, shared with the sessions service under test. */
+  topicPrefix: string;
+  /** Every result sent twice (redelivery). */
+  duplicateResults?: boolean;
+  /** Delay before each answer. */
+  answerDelayMs?: number;
+}
+
+/** One planned software item for the fake `Resolve`. */
+export function plannedSoftware(
+  id: string,
+  opts: { version?: string; prerequisites?: string[]; state?: DesiredState } = {},
+): PlannedItem {
+  const script = (step: ScriptStep, verb: string) =>
+    create(StepScriptSchema, {
+      step,
+      scriptId: `${id}-${verb}`,
+      language: ScriptLanguage.BASH,
+      executionContext: ScriptExecutionContext.SYSTEM,
+      body: `${verb} ${id}`,
+      timeoutSeconds: 60,
+    });
+  return create(PlannedItemSchema, {
+    maintenanceItemId: id,
+    kind: MaintenanceItemKind.SOFTWARE,
+    name: id,
+    desiredState: opts.state ?? DesiredState.INSTALLED_LATEST,
+    desiredVersion: opts.version ?? '1.0',
+    prerequisites: opts.prerequisites ?? [],
+    scripts: [
+      script(ScriptStep.DETECT, 'detect'),
+      script(ScriptStep.INSTALL, 'install'),
+      script(ScriptStep.UNINSTALL, 'uninstall'),
+    ],
+  });
+}
+
+export class SimulatedFleet {
+  readonly computers = new Map<string, SimulatedComputer>();
+  /** Plans by computer id; a computer without one is answered NOT_FOUND. */
+  readonly plans = new Map<string, PlannedItem[]>();
+  /** Every command id the agents RAN (not merely received): a second run of one id is a bug. */
+  readonly runs: string[] = [];
+  readonly received: AgentCommandRequested[] = [];
+  readonly cancelled: string[] = [];
+  private readonly answered = new Map<string, CommandCompleted>();
+  private bus!: Bus;
+  private subscription!: Subscription;
+  private server!: grpc.Server;
+  grpcAddress = '';
+  private readonly opts: FleetOptions;
+
+  constructor(opts: FleetOptions) {
+    this.opts = opts;
+  }
+
+  computer(agentId: string): SimulatedComputer {
+    let computer = this.computers.get(agentId);
+    if (computer === undefined) {
+      computer = { installed: new Map(), compliant: new Map(), online: true, hangSteps: new Set() };
+      this.computers.set(agentId, computer);
+    }
+    return computer;
+  }
+
+  async start(): Promise<void> {
+    const run = uniqueId('fleet');
+    this.bus = createBus({
+      brokers: stack.kafkaBrokers,
+      clientId: run,
+      source: 'agent-gateway',
+      logger: createLogger({ service: 'fleet', level: 'silent' }),
+      topicPrefix: this.opts.topicPrefix,
+    });
+    await this.bus.connect();
+    await this.bus.ensureTopics([
+      { topic: topics.commands, partitions: 3 },
+      { topic: topics.commandResults, partitions: 3 },
+      { topic: topics.agentEvents, partitions: 3 },
+      { topic: topics.computerEvents, partitions: 3 },
+    ]);
+    this.subscription = await this.bus.subscribe({
+      groupId: `${run}.commands`,
+      topics: [topics.commands],
+      fromBeginning: true,
+      handle: async (event) => {
+        if (isEvent(event, agentCommandRequested)) await this.run(event.data);
+        else if (isEvent(event, agentCommandCancelRequested)) this.cancelled.push(event.data.commandId);
+      },
+    });
+    this.server = new grpc.Server();
+    addGrpcService(this.server, ResolutionService, {
+      resolve: traceGrpcHandler('/converge.deployments.v1.ResolutionService/Resolve', (call) => {
+        const items = this.plans.get(call.request.computerId);
+        if (items === undefined) throw new GrpcStatusError(grpc.status.NOT_FOUND, 'computer not found');
+        return Promise.resolve(create(ResolveResponseSchema, { items }));
+      }),
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => {
+        if (error) reject(error);
+        else resolve(bound);
+      });
+    });
+    this.grpcAddress = `127.0.0.1:${port}`;
+  }
+
+  get publisher(): Bus {
+    return this.bus;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription.stop();
+    await this.bus.disconnect();
+    this.server.forceShutdown();
+  }
+
+  /** Like the agent: a command id it has seen is not run again; a finished one has its result sent again. */
+  private async run(command: AgentCommandRequested): Promise<void> {
+    this.received.push(command);
+    const computer = this.computer(command.agentId);
+    if (!computer.online) {
+      await this.answer(command, { outcome: 'undeliverable', exitCode: null, lastLine: null });
+      return;
+    }
+    const previous = this.answered.get(command.commandId);
+    if (previous !== undefined) {
+      await this.bus.publish(commandCompleted, { subject: command.commandId, data: previous });
+      return;
+    }
+    if (this.runs.includes(command.commandId)) return;
+    const [verb = '', item = ''] = command.body.split(' ');
+    if (computer.hangSteps.has(verb)) return;
+    this.runs.push(command.commandId);
+    if (this.opts.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, this.opts.answerDelayMs));
+    let lastLine = '';
+    switch (verb) {
+      case 'detect':
+        lastLine = computer.installed.get(item) ?? '';
+        break;
+      case 'install':
+        computer.installed.set(item, String(command.parameters.version ?? '1.0'));
+        break;
+      case 'uninstall':
+        computer.installed.delete(item);
+        break;
+      case 'test':
+        lastLine = String(computer.compliant.get(item) ?? false);
+        break;
+      case 'set':
+        computer.compliant.set(item, true);
+        break;
+    }
+    await this.bus.publish(commandOutputChunk, {
+      subject: command.commandId,
+      data: { ...ref(command), seq: 0, stream: 'stdout', data: `${verb} ${item}: ${lastLine || 'done'}\n` },
+    });
+    await this.answer(command, { outcome: 'completed', exitCode: 0, lastLine });
+  }
+
+  private async answer(
+    command: AgentCommandRequested,
+    result: Pick<CommandCompleted, 'outcome' | 'exitCode' | 'lastLine'>,
+  ): Promise<void> {
+    const data: CommandCompleted = {
+      ...ref(command),
+      ...result,
+      durationMs: 1,
+      truncated: false,
+      completedAt: new Date().toISOString(),
+    };
+    if (result.outcome !== 'undeliverable') this.answered.set(command.commandId, data);
+    const copies = this.opts.duplicateResults ? 2 : 1;
+    for (let copy = 0; copy < copies; copy++) {
+      await this.bus.publish(commandCompleted, { subject: command.commandId, data });
+    }
+  }
+}
+
+function ref(command: AgentCommandRequested) {
+  return {
+    commandId: command.commandId,
+    agentId: command.agentId,
+    tenantId: command.tenantId,
+    sessionId: command.sessionId,
+  };
+}
