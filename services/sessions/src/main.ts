@@ -5,13 +5,16 @@ import { startOutboxRelay } from '@converge/store';
 import { deploymentsPlanner } from './clients/deployments-planner.ts';
 import { config } from './config.ts';
 import { ComputerRepository } from './data-access/computer.repository.ts';
+import { ScheduleRepository } from './data-access/schedule.repository.ts';
 import { SessionRepository } from './data-access/session.repository.ts';
+import { scheduleRoutes } from './entry-points/http/schedules.routes.ts';
 import { sessionsRoutes } from './entry-points/http/sessions.routes.ts';
 import { consumeAgentEvents } from './entry-points/kafka/agent-events.consumer.ts';
 import { consumeCommandResults } from './entry-points/kafka/command-results.consumer.ts';
 import { consumeComputerEvents } from './entry-points/kafka/computer-events.consumer.ts';
 import { startSessionTicker } from './entry-points/timers/session-ticker.ts';
 import { SessionLiveFeed } from './live/session-live-feed.ts';
+import { startScheduleTicker } from './use-cases/schedules.ts';
 import { SessionOrchestrator } from './use-cases/session-orchestrator.ts';
 
 await runService({
@@ -22,7 +25,8 @@ await runService({
     const clock = () => Date.now();
     const sessions = new SessionRepository(mongo);
     const computers = new ComputerRepository(mongo);
-    await Promise.all([sessions.model.init(), computers.mongooseModel.init()]);
+    const schedules = new ScheduleRepository(mongo);
+    await Promise.all([sessions.model.init(), computers.mongooseModel.init(), schedules.init()]);
     const planner = deploymentsPlanner({
       address: config.deployments.address,
       deadlineMs: config.deployments.resolveDeadlineMs,
@@ -64,12 +68,19 @@ await runService({
       logger,
       clock,
     });
+    const scheduleDeps = { sessions, computers, orchestrator, schedules, logger, clock };
+    const scheduleTicker = startScheduleTicker(scheduleDeps, {
+      intervalMs: config.scheduleTickIntervalMs,
+      logger,
+    });
     return {
       routes: (router) => {
         sessionsRoutes(router, { sessions, computers, orchestrator, live });
+        scheduleRoutes(router, scheduleDeps);
       },
       openApiDocument: fileURLToPath(new URL('./entry-points/http/openapi.yaml', import.meta.url)),
       stop: async () => {
+        await scheduleTicker.stop();
         await ticker.stop();
         for (const subscription of subscriptions) await subscription.stop();
         await live.stop();

@@ -87,6 +87,9 @@ export class SimulatedFleet {
   readonly received: AgentCommandRequested[] = [];
   readonly cancelled: string[] = [];
   private readonly answered = new Map<string, CommandCompleted>();
+  /** When each session last got an answer, and the time from it to the session's next command. */
+  private readonly lastAnswerAt = new Map<string, number>();
+  private readonly turnarounds: number[] = [];
   private bus!: Bus;
   private subscription!: Subscription;
   private server!: grpc.Server;
@@ -148,6 +151,11 @@ export class SimulatedFleet {
     this.grpcAddress = `127.0.0.1:${port}`;
   }
 
+  /** Orchestration turnaround per step: from an answer to a session until its next command arrived, in ms. */
+  turnaroundsMs(): number[] {
+    return [...this.turnarounds];
+  }
+
   get publisher(): Bus {
     return this.bus;
   }
@@ -161,6 +169,8 @@ export class SimulatedFleet {
   /** Like the agent: a command id it has seen is not run again; a finished one has its result sent again. */
   private async run(command: AgentCommandRequested): Promise<void> {
     this.received.push(command);
+    const answeredAt = this.lastAnswerAt.get(command.sessionId);
+    if (answeredAt !== undefined) this.turnarounds.push(performance.now() - answeredAt);
     const computer = this.computer(command.agentId);
     if (!computer.online) {
       await this.answer(command, { outcome: 'undeliverable', exitCode: null, lastLine: null });
@@ -213,6 +223,7 @@ export class SimulatedFleet {
       completedAt: new Date().toISOString(),
     };
     if (result.outcome !== 'undeliverable') this.answered.set(command.commandId, data);
+    this.lastAnswerAt.set(command.sessionId, performance.now());
     const copies = this.opts.duplicateResults ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
       await this.bus.publish(commandCompleted, { subject: command.commandId, data });

@@ -36,10 +36,11 @@ function triggerOf(principal: Principal): SessionTrigger {
   return principal.kind === 'client' ? 'api' : 'technician';
 }
 
-function whyNot(computer: ComputerDocument): string | null {
-  if (computer.excludedFromMaintenance) return 'excluded from maintenance';
-  if (computer.agentId === null) return 'no agent';
-  return null;
+/** The agent a session on the computer goes through, or why the computer gets no session. */
+export function sessionAgentOf(computer: ComputerDocument): { agentId: string } | { reason: string } {
+  if (computer.excludedFromMaintenance) return { reason: 'excluded from maintenance' };
+  if (computer.agentId === null) return { reason: 'no agent' };
+  return { agentId: computer.agentId };
 }
 
 /** Starts a session per computer of the target that can have one, and says why the others got none. */
@@ -72,15 +73,15 @@ export async function runNow(
     }
   }
   for (const computer of computers) {
-    const reason = whyNot(computer);
-    if (reason !== null || computer.agentId === null) {
-      outcome.skipped.push({ computerId: computer._id, reason: reason ?? 'no agent' });
+    const agent = sessionAgentOf(computer);
+    if ('reason' in agent) {
+      outcome.skipped.push({ computerId: computer._id, reason: agent.reason });
       continue;
     }
     const session = await deps.orchestrator.start({
       tenantId: computer.tenantId,
       computerId: computer._id,
-      agentId: computer.agentId,
+      agentId: agent.agentId,
       kind: request.kind,
       trigger: triggerOf(principal),
       maintenanceItemId: request.maintenanceItemId ?? null,
