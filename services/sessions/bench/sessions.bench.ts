@@ -46,6 +46,7 @@ async function run(count: number): Promise<RunFigures> {
       MONGO_DATABASE_PREFIX: uniqueId('sessions_bench').replace(/-/g, '_'),
       KAFKA_TOPIC_PREFIX: topicPrefix,
       DEPLOYMENTS_GRPC_ADDRESS: fleet.grpcAddress,
+      ...(process.env.SESSIONS_BENCH_PROFILE ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/prof' } : {}),
     },
   });
   const token = await getAccessToken('tenant-admin');

@@ -3,13 +3,12 @@ import {
   pageQuery,
   scopedFilter,
   toPage,
-  updateVersioned,
   type OutboxEvent,
   type Page,
   type PageRequest,
   type TenantScope,
 } from '@converge/store';
-import { NotFoundError } from '@converge/errors';
+import { ConflictError, NotFoundError } from '@converge/errors';
 import type { Connection, Model, QueryFilter } from 'mongoose';
 import type { MaintenanceSession, SessionKind, SessionStatus } from '../domain/maintenance-session.ts';
 import type { PlanScripts } from '../domain/plan-scripts.ts';
@@ -47,10 +46,19 @@ export interface SessionListFilter {
   kind?: SessionKind;
 }
 
+// Sessions this process wrote last, kept to skip the read before the next transition of the same session.
+const maxRecentSessions = 5_000;
+
 const summaryProjection = { state: 0, scripts: 0, outbox: 0, outboxLeaseUntil: 0, outboxLeaseOwner: 0 };
 
 export class SessionRepository {
   readonly model: Model<SessionDocument>;
+  /**
+   * The state this process last wrote for each unfinished session it works on. A transition starts from it
+   * without reading; if another writer moved the session on meanwhile, the versioned write misses, the entry is
+   * dropped and the caller starts again from the database.
+   */
+  private readonly recent = new Map<string, StoredSession>();
 
   constructor(conn: Connection) {
     this.model = sessionModel(conn);
@@ -89,6 +97,8 @@ export class SessionRepository {
 
   /** Any tenant's session: for the orchestration, which acts on events, never on a caller's request. */
   async load(id: string): Promise<StoredSession | null> {
+    const recent = this.recent.get(id);
+    if (recent !== undefined) return recent;
     const doc = await this.model.findById(id).lean<SessionDocument>();
     return doc === null ? null : stored(doc);
   }
@@ -105,20 +115,42 @@ export class SessionRepository {
    * Writes a transition and its outbox in one single-document update, only if the session is still at the
    * version the transition started from (`ConflictError` otherwise: the caller reloads and decides again).
    */
-  async save(before: SessionDocument, change: SessionChange): Promise<SessionDocument> {
+  async save(previous: StoredSession, change: SessionChange): Promise<void> {
+    const before = previous.doc;
     const { session } = change;
-    return updateVersioned(this.model, { _id: before._id }, before.version, {
-      $set: {
-        status: session.status,
-        stage: session.stage,
-        finishedAt: session.finishedAt === null ? null : new Date(session.finishedAt),
-        wakeAt: change.wakeAt === null ? null : new Date(change.wakeAt),
-        state: JSON.stringify(session),
-        ...(change.scripts === undefined ? {} : { scripts: JSON.stringify(change.scripts) }),
-        ...(change.planAttempts === undefined ? {} : { planAttempts: change.planAttempts }),
-      },
-      $push: { outbox: { $each: change.events.map(outboxEntry) } },
+    const fields = {
+      status: session.status,
+      stage: session.stage,
+      finishedAt: session.finishedAt === null ? null : new Date(session.finishedAt),
+      wakeAt: change.wakeAt === null ? null : new Date(change.wakeAt),
+      state: JSON.stringify(session),
+      ...(change.scripts === undefined ? {} : { scripts: JSON.stringify(change.scripts) }),
+      ...(change.planAttempts === undefined ? {} : { planAttempts: change.planAttempts }),
+    };
+    // updateOne, not findOneAndUpdate: the caller has the new state already, so nothing needs to come back.
+    const written = await this.model.updateOne(
+      { _id: before._id, version: before.version },
+      { $set: fields, $inc: { version: 1 }, $push: { outbox: { $each: change.events.map(outboxEntry) } } },
+    );
+    if (written.matchedCount === 0) {
+      this.recent.delete(before._id);
+      if ((await this.model.exists({ _id: before._id })) === null) {
+        throw new NotFoundError('maintenance session not found');
+      }
+      throw new ConflictError(`maintenance session changed since version ${before.version}`);
+    }
+    this.recent.delete(before._id);
+    if (session.finishedAt !== null) return;
+    const { outbox: _sent, ...rest } = before;
+    this.recent.set(before._id, {
+      doc: { ...rest, ...fields, outbox: [], version: before.version + 1 },
+      session,
+      scripts: change.scripts ?? previous.scripts,
     });
+    if (this.recent.size > maxRecentSessions) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
   }
 
   /** Ids of sessions due at `now`, earliest first. */

@@ -178,7 +178,7 @@ export class SessionOrchestrator {
       const now = new Date(this.deps.clock());
       const messages = commands.map((command) => commandMessage(session, command, scripts, now));
       try {
-        await this.deps.sessions.save(stored.doc, {
+        await this.deps.sessions.save(stored, {
           session,
           wakeAt,
           events: transitionOutbox(session, messages, events, now),
