@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { findContract, topics } from '@converge/contracts';
-import { runService } from '@converge/runtime';
+import { topics } from '@converge/contracts';
+import { outboxPublisher, runService } from '@converge/runtime';
 import { startOutboxRelay, type OutboxRelay, createSecretCipher } from '@converge/store';
 import type { Model } from 'mongoose';
 import { config } from './config.ts';
@@ -65,19 +65,7 @@ await runService({
       startOutboxRelay({
         model,
         logger,
-        publish: async (entries) => {
-          for (const entry of entries) {
-            const contract = findContract(entry.type);
-            if (!contract) throw new Error(`no contract for outbox event ${entry.type}`);
-            await bus.publish(contract, {
-              subject: entry.subject,
-              data: entry.data,
-              id: entry.id,
-              time: entry.time,
-              ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
-            });
-          }
-        },
+        publish: outboxPublisher(bus),
       });
     const relays = [
       relay(models.script),
