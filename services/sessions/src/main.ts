@@ -4,6 +4,7 @@ import { outboxPublisher, runService } from '@converge/runtime';
 import { startOutboxRelay } from '@converge/store';
 import { deploymentsPlanner } from './clients/deployments-planner.ts';
 import { config } from './config.ts';
+import { AgentConnectionRepository } from './data-access/agent-connection.repository.ts';
 import { ComputerRepository } from './data-access/computer.repository.ts';
 import { ScheduleRepository } from './data-access/schedule.repository.ts';
 import { SessionRepository } from './data-access/session.repository.ts';
@@ -54,7 +55,7 @@ await runService({
         topic: topics.commandResults,
         concurrency: consumer.concurrency,
       }),
-      consumeAgentEvents(bus, sessions, orchestrator, {
+      consumeAgentEvents(bus, sessions, new AgentConnectionRepository(mongo), orchestrator, {
         groupId: `${consumer.groupPrefix}.agent-events`,
         topic: topics.agentEvents,
       }),
