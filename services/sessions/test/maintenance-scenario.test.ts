@@ -304,7 +304,7 @@ describe('Scenario 1: a new workstation is onboarded and kept up to date by main
       const { body } = await installation.api('identity', 'GET', `/computers/${computerId}`);
       return (body as { onboardingStatus: string }).onboardingStatus === 'onboarded';
     }, patience);
-  });
+  }, 120_000);
 
   it('finds nothing to do in a second full session', async () => {
     const session = await finished(await runFullSession());
@@ -376,5 +376,5 @@ describe('Scenario 1: a new workstation is onboarded and kept up to date by main
       ],
     });
     expect(installsOfReader()).toEqual(['1.0', '2.0', '3.0']);
-  });
+  }, 150_000);
 });

@@ -56,14 +56,14 @@ async function session(id: string): Promise<SessionView> {
   return body as unknown as SessionView;
 }
 
-async function finished(id: string): Promise<SessionView> {
+async function finished(id: string, timeoutMs = 30_000): Promise<SessionView> {
   let view: SessionView | undefined;
   await waitFor(
     async () => {
       view = await session(id);
       return !['created', 'pending', 'running', 'pending-connectivity'].includes(view.status);
     },
-    { timeoutMs: 30_000 },
+    { timeoutMs },
   );
   return view as SessionView;
 }
@@ -283,10 +283,11 @@ describe('a maintenance session', () => {
     await waitFor(() => fleet.runs.some((id) => id === `${sessionId}:one:install`), { intervalMs: 5 });
     await sessions.kill();
     sessions = await startSessions();
-    const view = await finished(sessionId);
+    // FerretDB (SQLite) holds writes for a while after a client dies mid-write: allow for it.
+    const view = await finished(sessionId, 90_000);
     expect(view.status).toBe('passed');
     const ran = fleet.runs.filter((id) => id.startsWith(sessionId));
     expect(new Set(ran).size).toBe(ran.length);
     expect(ran).toHaveLength(9);
-  });
+  }, 150_000);
 });
