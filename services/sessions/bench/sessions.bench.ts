@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { computerChanged } from '@converge/contracts';
 import { getAccessToken, startService, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
-import { plannedSoftware, SimulatedFleet } from '../test/simulated-fleet.ts';
+import { computerSnapshot, plannedSoftware, SimulatedFleet } from '../test/simulated-fleet.ts';
 
 const actionsPerSession = 10;
 const targetCpuMsPerAction = 1;
@@ -62,25 +62,7 @@ async function run(count: number): Promise<RunFigures> {
     computerIds.map((computerId) => ({
       subject: computerId,
       tenantId,
-      data: {
-        computerId,
-        tenantId,
-        version: 1,
-        name: computerId,
-        deviceType: 'workstation' as const,
-        isPrimaryDomainController: false,
-        os: 'linux' as const,
-        osVersion: '12',
-        serialNumber: null,
-        tags: [],
-        primaryPersonId: null,
-        personIds: [],
-        excludedFromMaintenance: false,
-        onboardingStatus: 'onboarded' as const,
-        agentIds: [`agent-${computerId}`],
-        deletedAt: null,
-        changedAt: new Date().toISOString(),
-      },
+      data: computerSnapshot(computerId, tenantId),
     })),
   );
   const api = async (method: string, path: string, body?: unknown) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mongoose';
 import { createBus, type Bus } from '@converge/bus';
-import { computerChanged, topics, type ComputerChanged } from '@converge/contracts';
+import { computerChanged, topics } from '@converge/contracts';
 import { allTenants, connectMongo } from '@converge/store';
 import { createLogger } from '@converge/telemetry';
 import {
@@ -12,6 +12,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '@converge/testing';
+import { computerSnapshot } from './simulated-fleet.ts';
 import { ComputerRepository, type ComputerDocument } from '../src/data-access/computer.repository.ts';
 import { ScheduleRepository, type ScheduleDocument } from '../src/data-access/schedule.repository.ts';
 import { SessionRepository } from '../src/data-access/session.repository.ts';
@@ -22,33 +23,6 @@ import { SessionOrchestrator } from '../src/use-cases/session-orchestrator.ts';
 const contoso = 'tenant-contoso';
 const fabrikam = uniqueId('tenant-fabrikam');
 const logger = createLogger({ service: 'schedules-test', level: 'error' });
-
-function snapshot(
-  computerId: string,
-  tenantId: string,
-  fields: Partial<ComputerChanged> = {},
-): ComputerChanged {
-  return {
-    computerId,
-    tenantId,
-    version: 1,
-    name: computerId,
-    deviceType: 'workstation',
-    isPrimaryDomainController: false,
-    os: 'linux',
-    osVersion: '12',
-    serialNumber: null,
-    tags: [],
-    primaryPersonId: null,
-    personIds: [],
-    excludedFromMaintenance: false,
-    onboardingStatus: 'onboarded',
-    agentIds: [uniqueId('agent')],
-    deletedAt: null,
-    changedAt: new Date().toISOString(),
-    ...fields,
-  };
-}
 
 describe('schedules through the service', () => {
   const topicPrefix = `${uniqueId('schedules-test')}.`;
@@ -102,11 +76,11 @@ describe('schedules through the service', () => {
       { topic: topics.commands, partitions: 3 },
     ]);
     const snapshots = [
-      snapshot(computers.first, contoso),
-      snapshot(computers.second, contoso),
-      snapshot(computers.excluded, contoso, { excludedFromMaintenance: true }),
-      snapshot(computers.agentless, contoso, { agentIds: [] }),
-      snapshot(computers.elsewhere, fabrikam),
+      computerSnapshot(computers.first, contoso),
+      computerSnapshot(computers.second, contoso),
+      computerSnapshot(computers.excluded, contoso, { excludedFromMaintenance: true }),
+      computerSnapshot(computers.agentless, contoso, { agentIds: [] }),
+      computerSnapshot(computers.elsewhere, fabrikam),
     ];
     const roles = ['msp-admin', 'msp-non-admin', 'tenant-admin', 'tenant-non-admin'] as const;
     const [started] = await Promise.all([

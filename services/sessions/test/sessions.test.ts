@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { agentConnected, commandCompleted, computerChanged, type ComputerChanged } from '@converge/contracts';
 import { getAccessToken, startService, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
-import { plannedSoftware, SimulatedFleet } from './simulated-fleet.ts';
+import { computerSnapshot, plannedSoftware, SimulatedFleet } from './simulated-fleet.ts';
 
 const topicPrefix = `${uniqueId('sessions-test')}.`;
 const env = {
@@ -78,32 +78,9 @@ async function knownComputer(
   await fleet.publisher.publish(computerChanged, {
     subject: computerId,
     tenantId,
-    data: snapshot(computerId, agentId, overrides),
+    data: computerSnapshot(computerId, tenantId, { agentIds: [agentId], ...overrides }),
   });
   return { computerId, agentId };
-}
-
-function snapshot(computerId: string, agentId: string, overrides: Partial<ComputerChanged>): ComputerChanged {
-  return {
-    computerId,
-    tenantId,
-    version: 1,
-    name: computerId,
-    deviceType: 'workstation',
-    isPrimaryDomainController: false,
-    os: 'linux',
-    osVersion: '12',
-    serialNumber: null,
-    tags: [],
-    primaryPersonId: null,
-    personIds: [],
-    excludedFromMaintenance: false,
-    onboardingStatus: 'onboarded',
-    agentIds: [agentId],
-    deletedAt: null,
-    changedAt: new Date().toISOString(),
-    ...overrides,
-  };
 }
 
 async function runNow(computerId: string, kind = 'full'): Promise<string> {
@@ -246,7 +223,10 @@ describe('a maintenance session', () => {
     const computerId = uniqueId('computer-new');
     const agentId = uniqueId('agent-new');
     fleet.plans.set(computerId, [plannedSoftware('baseline')]);
-    const event = snapshot(computerId, agentId, { onboardingStatus: 'needs-onboarding' });
+    const event = computerSnapshot(computerId, tenantId, {
+      agentIds: [agentId],
+      onboardingStatus: 'needs-onboarding',
+    });
     await fleet.publisher.publish(computerChanged, { subject: computerId, tenantId, data: event });
     await fleet.publisher.publish(computerChanged, { subject: computerId, tenantId, data: event });
     let items: { id: string; kind: string; trigger: string }[] = [];

@@ -12,6 +12,7 @@ import {
   topics,
   type AgentCommandRequested,
   type CommandCompleted,
+  type ComputerChanged,
 } from '@converge/contracts';
 import {
   addGrpcService,
@@ -47,6 +48,34 @@ export interface FleetOptions {
   duplicateResults?: boolean;
   /** Delay before each answer. */
   answerDelayMs?: number;
+}
+
+/** Identity's snapshot of a maintainable computer with one agent, as the sessions service consumes it. */
+export function computerSnapshot(
+  computerId: string,
+  tenantId: string,
+  fields: Partial<ComputerChanged> = {},
+): ComputerChanged {
+  return {
+    computerId,
+    tenantId,
+    version: 1,
+    name: computerId,
+    deviceType: 'workstation',
+    isPrimaryDomainController: false,
+    os: 'linux',
+    osVersion: '12',
+    serialNumber: null,
+    tags: [],
+    primaryPersonId: null,
+    personIds: [],
+    excludedFromMaintenance: false,
+    onboardingStatus: 'onboarded',
+    agentIds: [`agent-${computerId}`],
+    deletedAt: null,
+    changedAt: new Date().toISOString(),
+    ...fields,
+  };
 }
 
 /** One planned software item for the fake `Resolve`. */
