@@ -124,17 +124,28 @@ postgres_up() {
 
 # --- FerretDB (built from the wrapper module in scripts/stack/ferretdb) -------
 ferretdb_bin() {
-  local src="$CONVERGE_ROOT/scripts/stack/ferretdb" hash bin
-  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)
+  local src="$CONVERGE_ROOT/scripts/stack/ferretdb" hash bin work module
+  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" "$src/id-index.sed" | sha256sum | cut -c1-16)
   bin="$CONVERGE_CACHE/ferretdb-$hash"
   if [ ! -x "$bin" ]; then
     command -v go >/dev/null || apt_install golang-go
     log "building FerretDB (first run downloads Go modules)"
-    (cd "$src" && CGO_ENABLED=0 go build -trimpath -o "$bin.tmp" .) >&2 || die "FerretDB build failed"
+    # Built from a copy of the FerretDB module with id-index.sed applied (see there why).
+    work="$CONVERGE_CACHE/ferretdb-build-$hash"
+    rm -rf "$work" && mkdir -p "$work" && cp "$src/go.mod" "$src/go.sum" "$src/main.go" "$work/"
+    module=$(cd "$work" && go mod download -json github.com/FerretDB/FerretDB | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -d "$module" ] || die "FerretDB module download failed"
+    cp -r "$module" "$work/ferretdb" && chmod -R u+w "$work/ferretdb"
+    sed -i -f "$src/id-index.sed" "$work/ferretdb/internal/backends/sqlite/metadata/metadata.go"
+    grep -q "\"->'_id'\"" "$work/ferretdb/internal/backends/sqlite/metadata/metadata.go" || die "FerretDB patch did not apply"
+    (cd "$work" && go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb \
+      && CGO_ENABLED=0 go build -mod=mod -trimpath -o "$bin.tmp" .) >&2 || die "FerretDB build failed"
     mv "$bin.tmp" "$bin"
+    rm -rf "$work"
   fi
   echo "$bin"
 }
+
 ferretdb_up() {
   pid_of ferretdb >/dev/null && return
   local bin args

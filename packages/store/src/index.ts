@@ -12,6 +12,8 @@ export {
   type SortDirection,
 } from './cursor-pagination.ts';
 export { updateVersioned } from './optimistic-update.ts';
+export { deleteOneDocument, findOneDocument, updateOneDocument } from './single-document.ts';
+export { isDuplicateKeyError } from './duplicate-key.ts';
 export {
   outboxEntry,
   withOutbox,

@@ -29,6 +29,17 @@ async function open(
   }
 }
 
+/** Connections opened on FerretDB, which reads by index only for a filter that is nothing but `{ _id }`. */
+const ferretDbConnections = new WeakSet<mongoose.Connection>();
+
+/**
+ * True for a connection `connectMongo` opened on FerretDB: there a filter beyond `{ _id }` scans the whole
+ * collection, and the connection's single socket serializes this process's operations (see `connectMongo`).
+ */
+export function isFerretDbConnection(conn: mongoose.Connection): boolean {
+  return ferretDbConnections.has(conn);
+}
+
 async function isFerretDb(conn: mongoose.Connection): Promise<boolean> {
   const db = conn.db;
   if (db === undefined) return false;
@@ -55,6 +66,7 @@ export async function connectMongo(opts: ConnectMongoOptions): Promise<mongoose.
   if (ferretDb) {
     await conn.close();
     conn = await open(opts, 1);
+    ferretDbConnections.add(conn);
   }
   // The URI may carry credentials, so only the database name and host are logged.
   logger.info({ dbName, host: conn.host, ferretDb }, 'mongo connected');

@@ -1,11 +1,13 @@
 import { ConflictError, NotFoundError } from '@converge/errors';
 import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
+import { findOneDocument, updateOneDocument } from './single-document.ts';
 
 /**
  * Applies `update` to the one document matching `filter` only if it is still at `expectedVersion`, and
  * increments `version` in the same atomic single-document write: the concurrency tool that works without
  * transactions (ARCHITECTURE.md §4). Returns the updated document as a plain object. Throws `ConflictError`
- * when another writer got there first, `NotFoundError` when no document matches `filter` at all.
+ * when another writer got there first, `NotFoundError` when no document matches `filter` at all. A filter that
+ * names the document's `_id` stays off collection scans on FerretDB (see `updateOneDocument`).
  */
 export async function updateVersioned<TDoc extends { version: number }>(
   model: Model<TDoc>,
@@ -15,13 +17,10 @@ export async function updateVersioned<TDoc extends { version: number }>(
 ): Promise<TDoc> {
   const increments = (update.$inc ?? {}) as Record<string, unknown>;
   const versioned = { ...update, $inc: { ...increments, version: 1 } } as UpdateQuery<TDoc>;
-  const updated = await model
-    .findOneAndUpdate({ ...filter, version: expectedVersion } as QueryFilter<TDoc>, versioned, {
-      returnDocument: 'after',
-    })
-    .lean<TDoc>();
+  const conditional = { ...filter, version: expectedVersion } as QueryFilter<TDoc>;
+  const updated = await updateOneDocument(model, conditional, versioned);
   if (updated !== null) return updated;
-  if ((await model.exists(filter)) !== null) {
+  if ((await findOneDocument(model, filter)) !== null) {
     throw new ConflictError(`${model.modelName} changed since version ${expectedVersion}; reload and retry`);
   }
   throw new NotFoundError(`${model.modelName} not found`);

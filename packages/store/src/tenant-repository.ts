@@ -2,6 +2,7 @@ import { NotFoundError } from '@converge/errors';
 import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
 import { pageQuery, toPage, type Page, type PageRequest } from './cursor-pagination.ts';
 import { updateVersioned } from './optimistic-update.ts';
+import { deleteOneDocument, findOneDocument } from './single-document.ts';
 import { scopedFilter, type TenantId, type TenantScope } from './tenant-id.ts';
 
 export interface TenantDocument {
@@ -30,7 +31,7 @@ export class TenantRepository<TDoc extends TenantDocument> {
   }
 
   async findById(scope: TenantScope, id: TDoc['_id']): Promise<TDoc | null> {
-    return this.model.findOne(this.scoped(scope, { _id: id })).lean<TDoc>();
+    return findOneDocument(this.model, this.scoped(scope, { _id: id }));
   }
 
   /** Like `findById`, but a document outside the scope is as absent as a missing one: `NotFoundError`. */
@@ -79,7 +80,6 @@ export class TenantRepository<TDoc extends TenantDocument> {
   }
 
   async deleteById(tenantId: TenantId, id: TDoc['_id']): Promise<boolean> {
-    const result = await this.model.deleteOne(this.scoped(tenantId, { _id: id }));
-    return result.deletedCount === 1;
+    return deleteOneDocument(this.model, this.scoped(tenantId, { _id: id }));
   }
 }

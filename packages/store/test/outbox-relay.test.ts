@@ -241,4 +241,56 @@ describe('the outbox relay', () => {
     expect(published.length).toBe(eventIds.size);
     expect(new Set(published)).toEqual(eventIds);
   });
+
+  it("publishes what this process's writes store at once, without waiting for its search of the collection", async () => {
+    const published: string[] = [];
+    let publishing: () => void = () => undefined;
+    const firstPublishStarted = new Promise<void>((resolve) => (publishing = resolve));
+    let release: () => void = () => undefined;
+    const firstPublishHeld = new Promise<void>((resolve) => (release = resolve));
+    const relay = startOutboxRelay({
+      model,
+      logger,
+      intervalMs: 60_000,
+      publish: async (entries) => {
+        // The first publish waits until the document got another entry meanwhile.
+        if (published.length === 0) {
+          publishing();
+          await firstPublishHeld;
+        }
+        published.push(...entries.map((entry) => entry.id));
+      },
+    });
+    try {
+      await relay.flush();
+      const first = await addComputerWithEvent('c-hinted');
+      await firstPublishStarted;
+      const second = randomUUID();
+      await computers.update(
+        tenantId,
+        'c-hinted',
+        2,
+        withOutbox({ $set: { name: 'pc-2' } }, [
+          {
+            id: second,
+            type: 'converge.computer.changed.v1',
+            topic,
+            subject: 'c-hinted',
+            tenantId,
+            data: {},
+          },
+        ]),
+      );
+      release();
+      const sent = await until(
+        () => published,
+        (ids) => ids.length >= 2,
+        5000,
+      );
+      expect(sent).toEqual([first, second]);
+      expect((await computers.getById(tenantId, 'c-hinted')).outbox).toEqual([]);
+    } finally {
+      await relay.stop();
+    }
+  });
 });

@@ -3,10 +3,13 @@
 //    built first from a seeded PRNG, so every run decides the same mix; only the decisions are timed.
 // 2. end to end: agents' facts events published to Kafka first, then the real service process consumes them
 //    and stores every decision in FerretDB; timed from the service being ready until every identified agent's
-//    `computer identified` event is back on Kafka (through the outbox relay) and every failure is stored. FerretDB v1 (SQLite) answers only `_id` lookups from an index and the outbox relay scans
-//    the computers collection, so the end-to-end count is smaller than the pure one (IDENTIFY_E2E_AGENTS,
-//    default 500, about 90 s here) to keep the run within a few minutes; the count is printed.
-// Prints one JSON line last. No numeric targets: `met` says each part completed with every decision made.
+//    `computer identified` event is back on Kafka (through the outbox relay) and every failure is stored.
+//    Every database operation on the way is an `_id` lookup or write (the only kind FerretDB v1 on SQLite
+//    serves from an index), so the rate no longer falls as the collections grow; it is bounded by the
+//    operations per decision (about 13) over the service's single FerretDB socket. The count is
+//    IDENTIFY_E2E_AGENTS (default 500, under a minute here) so that a default run stays short.
+// Prints one JSON line last. The issue's target is both parts over 100,000 agents (no rate is set): `met` is
+// true for a part only when every decision was made (and, end to end, stored) at that count.
 import type { Computer } from '../src/domain/computer.ts';
 import { computerOf, factsOf, policy } from '../src/domain/computer.fixtures.ts';
 import { identifyComputer, type IdentificationInput } from '../src/domain/identification.ts';
@@ -115,7 +118,7 @@ console.log(
       decisions: Object.fromEntries([...decisions].sort()),
     },
     end_to_end: endToEnd,
-    targets: 'none; met means every decision was made (pure) and stored (end to end)',
-    met: { pure: pureMet, end_to_end: endToEnd.completed },
+    targets: { agents, note: 'issue 4: each part over 100,000 agents; no rate target' },
+    met: { pure: pureMet, end_to_end: endToEnd.completed && endToEnd.agents >= agents },
   }),
 );

@@ -8,6 +8,7 @@ import { identificationRoutes } from './entry-points/http/identification.routes.
 import { consumeAgentEvents } from './entry-points/kafka/agent-events.consumer.ts';
 import { startComputerEventsRelay } from './entry-points/kafka/computer-events.relay.ts';
 import { consumeDirectoryEvents } from './entry-points/kafka/directory-events.consumer.ts';
+import { consumeSessionEvents } from './entry-points/kafka/session-events.consumer.ts';
 import { identityDeps } from './use-cases/identity-deps.ts';
 
 await runService({
@@ -32,6 +33,10 @@ await runService({
       groupId: `${consumer.groupPrefix}.directory-events`,
       topic: topics.directoryEvents,
     });
+    const sessionEvents = await consumeSessionEvents(bus, deps, {
+      groupId: `${consumer.groupPrefix}.session-events`,
+      topic: topics.sessionEvents,
+    });
     return {
       routes: (router) => {
         computersRoutes(router, deps);
@@ -41,6 +46,7 @@ await runService({
       stop: async () => {
         await agentEvents.stop();
         await directoryEvents.stop();
+        await sessionEvents.stop();
         await relay.stop();
       },
     };

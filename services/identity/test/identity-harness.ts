@@ -58,6 +58,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   await bus.ensureTopics([
     { topic: topics.agentEvents, partitions: 3 },
     { topic: topics.directoryEvents, partitions: 3 },
+    { topic: topics.sessionEvents, partitions: 3 },
   ]);
   const service = await startService({
     entry: 'services/identity/src/main.ts',

@@ -1,7 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.ts';
 
 /**
  * Which computers hold a hardware UUID, a serial key or an agent, keyed by `_id`. FerretDB v1 answers only
@@ -41,15 +40,27 @@ export class ComputerLookupRepository {
   }
 
   async add(keys: readonly string[], computerId: string): Promise<void> {
-    for (const key of keys) {
-      const update = { $addToSet: { computerIds: computerId } };
-      try {
-        await this.model.updateOne({ _id: key }, update, { upsert: true });
-      } catch (error) {
-        // Two writers upserted the same new key at once; the entry exists now, so add to it.
-        if (!isDuplicateKeyError(error)) throw error;
-        await this.model.updateOne({ _id: key }, update);
-      }
+    for (const key of await this.insertNew(keys, computerId)) {
+      await this.model.updateOne({ _id: key }, { $addToSet: { computerIds: computerId } });
+    }
+  }
+
+  /**
+   * Inserts the keys in one request (most keys of a write are new: a new machine's), and returns those that
+   * exist already (another computer holds them, or another writer inserted them first).
+   */
+  private async insertNew(keys: readonly string[], computerId: string): Promise<string[]> {
+    if (keys.length === 0) return [];
+    try {
+      await this.model.insertMany(
+        keys.map((key) => ({ _id: key, computerIds: [computerId] })),
+        { ordered: false },
+      );
+      return [];
+    } catch (error) {
+      const failed = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+      if (failed === undefined || failed.some((write) => write.code !== 11000)) throw error;
+      return failed.flatMap((write) => keys[write.index] ?? []);
     }
   }
 

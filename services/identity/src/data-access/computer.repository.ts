@@ -2,6 +2,7 @@ import type { Connection, QueryFilter } from 'mongoose';
 import type { DeviceType, OnboardingStatus } from '@converge/contracts';
 import { ConflictError } from '@converge/errors';
 import {
+  isDuplicateKeyError,
   outboxEntry,
   TenantRepository,
   updateVersioned,
@@ -12,7 +13,6 @@ import {
   type TenantScope,
 } from '@converge/store';
 import { computerModel, type ComputerDocument } from './computer.schema.ts';
-import { isDuplicateKeyError } from './duplicate-key.ts';
 
 /** Another computer holds the identity key a write wanted: the write is identified again, or refused. */
 export class DuplicateIdentityError extends ConflictError {

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection, type Model } from 'mongoose';
+import { deleteOneDocument } from '@converge/store';
 import { upsertIfNewer } from './upsert-if-newer.ts';
 
 /**
@@ -112,7 +113,7 @@ export class DirectoryRepository {
     if (!applied) return null;
     const oldUpn = before?.upn ?? null;
     if (before !== null && oldUpn !== null && (oldUpn !== upn || before.tenantId !== person.tenantId)) {
-      await this.upns.deleteOne({ _id: upnKey(before.tenantId, oldUpn), personId: person.personId });
+      await deleteOneDocument(this.upns, { _id: upnKey(before.tenantId, oldUpn), personId: person.personId });
     }
     if (upn !== null) {
       await this.upns.updateOne(

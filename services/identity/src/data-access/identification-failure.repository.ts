@@ -1,10 +1,9 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection } from 'mongoose';
-import { TenantRepository } from '@converge/store';
+import { deleteOneDocument, TenantRepository, updateOneDocument } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { IdentificationFailure } from '../domain/identification.ts';
-import { isDuplicateKeyError } from './duplicate-key.ts';
 
 /** A facts report that identified no computer, kept (one per agent, the latest) so it can be retried. */
 export interface IdentificationFailureDocument {
@@ -57,24 +56,20 @@ export class IdentificationFailureRepository extends TenantRepository<Identifica
     retry: boolean,
   ): Promise<boolean> {
     const version = retry ? { $lte: facts.version } : { $lt: facts.version };
-    try {
-      await this.model.updateOne(
-        { _id: facts.agentId, factsVersion: version },
-        {
-          $set: { tenantId: facts.tenantId, factsVersion: facts.version, facts, failure, lastFailedAt: now },
-          $inc: { attempts: 1 },
-          $setOnInsert: { firstFailedAt: now },
-        },
-        { upsert: true },
-      );
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+    const recorded = await updateOneDocument(
+      this.model,
+      { _id: facts.agentId, factsVersion: version },
+      {
+        $set: { tenantId: facts.tenantId, factsVersion: facts.version, facts, failure, lastFailedAt: now },
+        $inc: { attempts: 1 },
+        $setOnInsert: { firstFailedAt: now },
+      },
+      { upsert: true },
+    );
+    return recorded !== null;
   }
 
   async resolve(agentId: string, factsVersion: number): Promise<void> {
-    await this.model.deleteOne({ _id: agentId, factsVersion: { $lte: factsVersion } });
+    await deleteOneDocument(this.model, { _id: agentId, factsVersion: { $lte: factsVersion } });
   }
 }

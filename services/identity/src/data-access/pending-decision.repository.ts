@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection } from 'mongoose';
-import { TenantRepository } from '@converge/store';
+import { deleteOneDocument, TenantRepository } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { ManualDecisionRequest } from '../domain/identification.ts';
 import { upsertIfNewer } from './upsert-if-newer.ts';
@@ -62,7 +62,7 @@ export class PendingDecisionRepository extends TenantRepository<PendingDecisionD
 
   /** Removes the agent's request, unless a newer report replaced it meanwhile. */
   async resolve(agentId: string, factsVersion: number): Promise<void> {
-    await this.model.deleteOne({ _id: agentId, factsVersion: { $lte: factsVersion } });
+    await deleteOneDocument(this.model, { _id: agentId, factsVersion: { $lte: factsVersion } });
   }
 
   toRequest(doc: PendingDecisionDocument): ManualDecisionRequest {

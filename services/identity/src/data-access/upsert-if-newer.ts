@@ -1,10 +1,10 @@
-import type { Model, UpdateQuery } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.ts';
+import { updateOneDocument } from '@converge/store';
+import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
 
 /**
  * Writes a projection row only if the stored one is older (`order` lower) or missing, in one conditional
- * upsert: when a row at `order` or newer exists the filter misses, the upsert tries to insert the same `_id`
- * and the duplicate key says "already applied". Redelivered and reordered events so change nothing twice.
+ * upsert by `_id` (no collection scan on FerretDB, see `updateOneDocument`). Redelivered and reordered events
+ * so change nothing twice. False when a row at `order` or newer is already there.
  */
 export async function upsertIfNewer<T extends { _id: string }>(
   model: Model<T>,
@@ -13,18 +13,7 @@ export async function upsertIfNewer<T extends { _id: string }>(
   order: number,
   set: UpdateQuery<T>['$set'],
 ): Promise<boolean> {
-  try {
-    const filter = { _id: id, [orderField]: { $lt: order } };
-    await model.updateOne(
-      filter,
-      { $set: { ...set, [orderField]: order } },
-      {
-        upsert: true,
-      },
-    );
-    return true;
-  } catch (error) {
-    if (isDuplicateKeyError(error)) return false;
-    throw error;
-  }
+  const filter = { _id: id, [orderField]: { $lt: order } } as QueryFilter<T>;
+  const update = { $set: { ...set, [orderField]: order } } as UpdateQuery<T>;
+  return (await updateOneDocument(model, filter, update, { upsert: true })) !== null;
 }

@@ -1,6 +1,6 @@
-import { ConflictError } from '@converge/errors';
-import type { TenantScope } from '@converge/store';
-import { transitionOnboarding } from '../domain/onboarding-status.ts';
+import { ConflictError, NotFoundError } from '@converge/errors';
+import { allTenants, type TenantScope } from '@converge/store';
+import { InvalidOnboardingTransitionError, transitionOnboarding } from '../domain/onboarding-status.ts';
 import { lookupKeys } from '../data-access/computer-lookup.repository.ts';
 import type { ComputerDocument } from '../data-access/computer.schema.ts';
 import { DuplicateIdentityError } from '../data-access/computer.repository.ts';
@@ -165,4 +165,34 @@ export function changeOnboarding(
       history: [{ event: `onboarding-${command}`, agentId: null, detail: null }],
     });
   });
+}
+
+/**
+ * Follows the computer's onboarding session: it started, passed, or ended otherwise. A move the status does not
+ * allow (a redelivered or late session event, a technician's skip in between) changes nothing.
+ */
+export async function followOnboardingSession(
+  deps: IdentityDeps,
+  computerId: string,
+  command: 'start' | 'complete' | 'fail',
+): Promise<void> {
+  try {
+    await changeComputer(
+      deps,
+      allTenants,
+      computerId,
+      () => undefined,
+      (current) =>
+        Promise.resolve({
+          next: {
+            ...stateOf(current),
+            onboardingStatus: transitionOnboarding(current.onboardingStatus, command),
+          },
+          history: [{ event: `onboarding-${command}`, agentId: null, detail: 'maintenance session' }],
+        }),
+    );
+  } catch (error) {
+    if (error instanceof InvalidOnboardingTransitionError || error instanceof NotFoundError) return;
+    throw error;
+  }
 }
