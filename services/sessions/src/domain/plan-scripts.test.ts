@@ -1,0 +1,97 @@
+import { describe, expect, it } from '@jest/globals';
+import type { AgentCommand } from './maintenance-session.ts';
+import { commandMessage, type PlanScripts } from './plan-scripts.ts';
+
+const session = { id: 's1', tenantId: 't1' };
+const now = new Date('2026-11-23T10:00:00Z');
+const scripts: PlanScripts = {
+  detect: {
+    scriptId: 'detect',
+    language: 'bash',
+    executionContext: 'system',
+    body: 'echo 1.0',
+    methodParameter: false,
+  },
+  combined: {
+    scriptId: 'combined',
+    language: 'pwsh',
+    executionContext: 'user',
+    body: 'param($method)',
+    methodParameter: true,
+  },
+  meta: {
+    scriptId: 'meta',
+    language: 'powershell',
+    executionContext: 'metascript',
+    body: 'x',
+    methodParameter: false,
+  },
+};
+
+function run(step: 'detect' | 'test' | 'retest' | 'set', scriptId: string): AgentCommand {
+  return {
+    type: 'run-script',
+    commandId: `s1:item:${step}`,
+    agentId: 'a1',
+    actionId: 'item',
+    step,
+    scriptId,
+    parameters: { port: '443' },
+    timeoutSeconds: 60,
+  };
+}
+
+describe('the gateway message for a command', () => {
+  it('carries the script, its language and context, the parameters and the timeout', () => {
+    expect(commandMessage(session, run('detect', 'detect'), scripts, now)).toEqual({
+      kind: 'run',
+      data: {
+        commandId: 's1:item:detect',
+        agentId: 'a1',
+        tenantId: 't1',
+        sessionId: 's1',
+        actionId: 'item',
+        language: 'bash',
+        context: 'system',
+        body: 'echo 1.0',
+        parameters: { port: '443' },
+        timeoutSeconds: 60,
+        requestedAt: now.toISOString(),
+      },
+    });
+  });
+
+  it('tells a combined task script which method to run', () => {
+    const methods = (['test', 'retest', 'set'] as const).map((step) => {
+      const message = commandMessage(session, run(step, 'combined'), scripts, now);
+      return message.kind === 'run' ? message.data.parameters.method : undefined;
+    });
+    expect(methods).toEqual(['test', 'test', 'set']);
+  });
+
+  it('cannot run a missing script or one agents do not run, and says why', () => {
+    expect(commandMessage(session, run('detect', ''), scripts, now)).toEqual({
+      kind: 'cannot-run',
+      commandId: 's1:item:detect',
+      message: 'no detect script in the plan',
+    });
+    expect(commandMessage(session, run('set', 'meta'), scripts, now)).toMatchObject({
+      kind: 'cannot-run',
+      message: 'metascript scripts do not run on agents',
+    });
+  });
+
+  it('passes a cancellation on with the session and tenant', () => {
+    const cancel: AgentCommand = { type: 'cancel-command', commandId: 's1:item:set', agentId: 'a1' };
+    expect(commandMessage(session, cancel, scripts, now)).toEqual({
+      kind: 'cancel',
+      data: {
+        commandId: 's1:item:set',
+        agentId: 'a1',
+        tenantId: 't1',
+        sessionId: 's1',
+        requestedAt: now.toISOString(),
+      },
+    });
+  });
+});
