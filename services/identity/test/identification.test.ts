@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sessionStatusChanged } from '@converge/contracts';
 import { eventually, machineFacts, startHarness, type Harness } from './identity-harness.ts';
 
 interface Computer {
@@ -119,6 +120,41 @@ describe('identification through agent facts events', () => {
     );
     expect(wiped?.id).toBe(id);
     expect((await details(id)).history.map((entry) => entry.event)).toContain('wiped');
+  });
+
+  it('follows the onboarding session: onboarded when it passes, even with nothing to run', async () => {
+    const facts = machineFacts();
+    await harness.publishFacts(facts);
+    const [created] = await untilComputers(facts.hardwareUuid ?? '', (found) => found.length === 1);
+    expect(created?.onboardingStatus).toBe('needs-onboarding');
+    const id = created?.id ?? '';
+    // A session with an empty plan goes from created to passed in one step: no `running` status comes first.
+    const passed = {
+      sessionId: randomUUID(),
+      computerId: id,
+      tenantId: facts.tenantId,
+      version: 2,
+      status: 'passed' as const,
+      previousStatus: 'created' as const,
+      kind: 'onboarding' as const,
+      stage: 'report' as const,
+      changedAt: new Date().toISOString(),
+    };
+    await harness.bus.publish(sessionStatusChanged, {
+      subject: passed.sessionId,
+      tenantId: facts.tenantId,
+      data: passed,
+    });
+    await harness.bus.publish(sessionStatusChanged, {
+      subject: passed.sessionId,
+      tenantId: facts.tenantId,
+      data: passed,
+    });
+    const [onboarded] = await untilComputers(
+      facts.hardwareUuid ?? '',
+      (found) => found[0]?.onboardingStatus === 'onboarded',
+    );
+    expect(onboarded?.id).toBe(id);
   });
 
   it('fails a known-bad UUID of an untrusted manufacturer, and retrying records another attempt', async () => {

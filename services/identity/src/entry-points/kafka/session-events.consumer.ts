@@ -3,13 +3,15 @@ import { isEvent, type Bus, type Subscription } from '@converge/bus';
 import { followOnboardingSession } from '../../use-cases/computer-management.ts';
 import type { IdentityDeps } from '../../use-cases/identity-deps.ts';
 
-const onboardingCommands: Partial<Record<SessionStatus, 'start' | 'complete' | 'fail'>> = {
-  running: 'start',
-  passed: 'complete',
-  'partially-passed': 'fail',
-  failed: 'fail',
-  cancelled: 'fail',
-  missed: 'fail',
+// A session with nothing to run goes from created to passed at once, so a final status also starts onboarding
+// first (a start the status does not allow, because it already started, changes nothing).
+const onboardingCommands: Partial<Record<SessionStatus, ('start' | 'complete' | 'fail')[]>> = {
+  running: ['start'],
+  passed: ['start', 'complete'],
+  'partially-passed': ['start', 'fail'],
+  failed: ['start', 'fail'],
+  cancelled: ['start', 'fail'],
+  missed: ['start', 'fail'],
 };
 
 /** Onboarding sessions move their computer's onboarding status: onboarding while running, then onboarded or failed. */
@@ -24,8 +26,9 @@ export function consumeSessionEvents(
     fromBeginning: true,
     handle: async (event) => {
       if (!isEvent(event, sessionStatusChanged) || event.data.kind !== 'onboarding') return;
-      const command = onboardingCommands[event.data.status];
-      if (command !== undefined) await followOnboardingSession(deps, event.data.computerId, command);
+      for (const command of onboardingCommands[event.data.status] ?? []) {
+        await followOnboardingSession(deps, event.data.computerId, command);
+      }
     },
   });
 }
