@@ -7,12 +7,18 @@ import type { AgentDirectory } from '../../agents/agent-directory.ts';
 export function agentRoutes(router: Router, agents: AgentDirectory): void {
   router.get('/agents', async (req, res) => {
     const principal = principalOf(res);
-    const query = req.query as { tenantId?: string; online?: string; limit?: string; cursor?: string };
+    // The OpenAPI validator may already have coerced `online` to a boolean.
+    const query = req.query as {
+      tenantId?: string;
+      online?: string | boolean;
+      limit?: string;
+      cursor?: string;
+    };
     authorize(principal, 'manage-agents', query.tenantId);
     res.json(
       await agents.list(tenantScopeOf(principal), {
         ...(query.tenantId === undefined ? {} : { tenantId: query.tenantId }),
-        ...(query.online === undefined ? {} : { online: query.online === 'true' }),
+        ...(query.online === undefined ? {} : { online: String(query.online) === 'true' }),
         ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       }),
