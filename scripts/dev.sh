@@ -79,6 +79,7 @@ case "${1:-up}" in
     ensure_node
     ensure_node_modules
     bash scripts/stack.sh up
+    local_service_env >/dev/null # the development keys exist before the services start in parallel
     for entry in "${SERVICES[@]}"; do start_service "${entry%%:*}" "${entry##*:}"; done
     for entry in "${SERVICES[@]}"; do wait_ready "${entry%%:*}" "${entry##*:}"; done
     start_local_agent

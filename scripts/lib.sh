@@ -56,10 +56,14 @@ local_service_env() {
   local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
   if [ ! -f "$keys" ]; then
     mkdir -p "$(dirname "$keys")"
+    # Written whole under a temporary name and renamed: services started at once must never read half a file,
+    # and the first rename wins, so they all get the same keys.
+    local partial="$keys.$$"
     (umask 077 && {
       echo "INTEGRATION_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
       echo "DEPLOYMENT_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
-    } >"$keys")
+    } >"$partial")
+    if [ -f "$keys" ]; then rm -f "$partial"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
   fi
   cat "$keys"
 }
