@@ -125,19 +125,25 @@ postgres_up() {
 # --- FerretDB (built from the wrapper module in scripts/stack/ferretdb) -------
 ferretdb_bin() {
   local src="$CONVERGE_ROOT/scripts/stack/ferretdb" hash bin work module
-  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" "$src/id-index.sed" | sha256sum | cut -c1-16)
+  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" "$src/converge.patch" | sha256sum | cut -c1-16)
   bin="$CONVERGE_CACHE/ferretdb-$hash"
   if [ ! -x "$bin" ]; then
     command -v go >/dev/null || apt_install golang-go
     log "building FerretDB (first run downloads Go modules)"
-    # Built from a copy of the FerretDB module with id-index.sed applied (see there why).
+    # Built from a copy of the FerretDB module with converge.patch applied (each change is marked "Converge"):
+    # - SQLite searches its _id index for any filter naming an _id or a list of them (upstream: only for a filter
+    #   that is nothing but { _id }, so a conditional update scanned the whole table);
+    # - update, findAndModify and delete of one collection run one at a time, so a conditional single-document
+    #   update is atomic across connections and processes, as on MongoDB (upstream v1 loses updates, issue 3040);
+    # - the documents of one update command (a bulkWrite) are written in one transaction, not one each, and a
+    #   bulk of over 100 statements no longer deadlocks on the connection pool;
+    # - leak tracking with a stack trace per object is kept for debug builds.
     work="$CONVERGE_CACHE/ferretdb-build-$hash"
     rm -rf "$work" && mkdir -p "$work" && cp "$src/go.mod" "$src/go.sum" "$src/main.go" "$work/"
     module=$(cd "$work" && go mod download -json github.com/FerretDB/FerretDB | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
     [ -d "$module" ] || die "FerretDB module download failed"
     cp -r "$module" "$work/ferretdb" && chmod -R u+w "$work/ferretdb"
-    sed -i -f "$src/id-index.sed" "$work/ferretdb/internal/backends/sqlite/metadata/metadata.go"
-    grep -q "\"->'_id'\"" "$work/ferretdb/internal/backends/sqlite/metadata/metadata.go" || die "FerretDB patch did not apply"
+    (cd "$work/ferretdb" && git apply -p1 "$src/converge.patch") || die "FerretDB patch did not apply"
     (cd "$work" && go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb \
       && CGO_ENABLED=0 go build -mod=mod -trimpath -o "$bin.tmp" .) >&2 || die "FerretDB build failed"
     mv "$bin.tmp" "$bin"
@@ -155,7 +161,9 @@ ferretdb_up() {
     args=(--handler postgresql --postgresql-url "postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb")
   else
     mkdir -p "$DATA/ferretdb"
-    args=(--handler sqlite --sqlite-url "file:$DATA/ferretdb/")
+    # WAL with synchronous=normal: a commit survives a crash of FerretDB or of any client, and is not fsynced
+    # one by one (the database file is at each checkpoint), so writes do not wait for the disk.
+    args=(--handler sqlite --sqlite-url "file:$DATA/ferretdb/?_pragma=synchronous(normal)")
   fi
   spawn ferretdb "$bin" --listen-addr "127.0.0.1:$FERRETDB_PORT" "${args[@]}"
   wait_port ferretdb "$FERRETDB_PORT"

@@ -1,4 +1,9 @@
-export { connectMongo, mongoReadiness, type ConnectMongoOptions } from './mongo-connection.ts';
+export {
+  connectMongo,
+  mongoReadiness,
+  storeOperations,
+  type ConnectMongoOptions,
+} from './mongo-connection.ts';
 export {
   decodeCursor,
   encodeCursor,

@@ -1,4 +1,4 @@
-import type { Logger } from '@converge/telemetry';
+import { getMeter, type Logger } from '@converge/telemetry';
 import mongoose from 'mongoose';
 
 export interface ConnectMongoOptions {
@@ -9,67 +9,58 @@ export interface ConnectMongoOptions {
   serverSelectionTimeoutMs?: number;
 }
 
-async function open(
-  opts: ConnectMongoOptions,
-  maxPoolSize: number | undefined,
-): Promise<mongoose.Connection> {
+/** Commands sent to the database server by this process, by connection: what benches divide by their work. */
+const operationCounts = new WeakMap<mongoose.Connection, Map<string, number>>();
+
+/**
+ * The commands this connection has sent so far (`find`, `update`, `insert`, ...; a `bulkWrite` of a hundred
+ * statements is one `update`), counted by the driver, with their total under `total`.
+ */
+export function storeOperations(conn: mongoose.Connection): Record<string, number> {
+  const counts = operationCounts.get(conn) ?? new Map<string, number>();
+  let total = 0;
+  for (const count of counts.values()) total += count;
+  return { ...Object.fromEntries(counts), total };
+}
+
+const serverOperations = getMeter('@converge/store').createCounter('store_operations', {
+  description: 'Commands sent to the database server, counted by the driver (a bulk write is one)',
+});
+
+/** Commands the driver runs for itself, not for the service's data. */
+const monitoringCommands = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'buildInfo', 'endSessions']);
+
+function countOperations(conn: mongoose.Connection, dbName: string): void {
+  const counts = new Map<string, number>();
+  operationCounts.set(conn, counts);
+  conn.getClient().on('commandStarted', (event: { commandName: string }) => {
+    if (monitoringCommands.has(event.commandName)) return;
+    counts.set(event.commandName, (counts.get(event.commandName) ?? 0) + 1);
+    serverOperations.add(1, { database: dbName, command: event.commandName });
+  });
+}
+
+/** Opens a connection to the service's own database; resolves once connected, rejects if the server is unreachable. */
+export async function connectMongo(opts: ConnectMongoOptions): Promise<mongoose.Connection> {
+  const { dbName, logger } = opts;
   const conn = mongoose.createConnection(opts.uri, {
-    dbName: opts.dbName,
+    dbName,
     serverSelectionTimeoutMS: opts.serverSelectionTimeoutMs ?? 5000,
     // Models declare their indexes (each with its reason); building them at start keeps every store in step.
     autoIndex: true,
     autoCreate: true,
-    ...(maxPoolSize === undefined ? {} : { maxPoolSize }),
+    // The driver reports each command it sends; `countOperations` counts them.
+    monitorCommands: true,
   });
+  countOperations(conn, dbName);
   try {
-    return await conn.asPromise();
+    await conn.asPromise();
   } catch (error) {
     await conn.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** Connections opened on FerretDB, which reads by index only for a filter that is nothing but `{ _id }`. */
-const ferretDbConnections = new WeakSet<mongoose.Connection>();
-
-/**
- * True for a connection `connectMongo` opened on FerretDB: there a filter beyond `{ _id }` scans the whole
- * collection, and the connection's single socket serializes this process's operations (see `connectMongo`).
- */
-export function isFerretDbConnection(conn: mongoose.Connection): boolean {
-  return ferretDbConnections.has(conn);
-}
-
-async function isFerretDb(conn: mongoose.Connection): Promise<boolean> {
-  const db = conn.db;
-  if (db === undefined) return false;
-  const buildInfo = await db.admin().command({ buildInfo: 1 });
-  return 'ferretdbVersion' in buildInfo;
-}
-
-/**
- * Opens a connection to the service's own database; resolves once connected, rejects if the server is
- * unreachable.
- *
- * FerretDB v1 applies an update as read, modify, write back without isolation, so two concurrent updates of one
- * document over two sockets lose one of them, and a `version` or lease condition can pass twice (FerretDB issue
- * #3040). On FerretDB the connection therefore uses a single socket, which serializes this process's operations
- * and keeps single-document updates atomic within it; several processes writing the same documents need MongoDB.
- */
-export async function connectMongo(opts: ConnectMongoOptions): Promise<mongoose.Connection> {
-  const { dbName, logger } = opts;
-  let conn = await open(opts, undefined);
-  const ferretDb = await isFerretDb(conn).catch(async (error: unknown) => {
-    await conn.close().catch(() => undefined);
-    throw error;
-  });
-  if (ferretDb) {
-    await conn.close();
-    conn = await open(opts, 1);
-    ferretDbConnections.add(conn);
-  }
   // The URI may carry credentials, so only the database name and host are logged.
-  logger.info({ dbName, host: conn.host, ferretDb }, 'mongo connected');
+  logger.info({ dbName, host: conn.host }, 'mongo connected');
   conn.on('disconnected', () => {
     logger.warn({ dbName }, 'mongo disconnected');
   });

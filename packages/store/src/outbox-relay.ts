@@ -3,7 +3,7 @@ import type { Logger } from '@converge/telemetry';
 import type { Model, mongo } from 'mongoose';
 import { watchOutbox } from './outbox-hints.ts';
 import { fromStoredEntry, type OutboxEntry, type StoredOutboxEntry } from './outbox.ts';
-import { rawStore, updateIn } from './single-document.ts';
+import { rawCollection, updateRaw } from './single-document.ts';
 
 export interface OutboxRelayOptions<T> {
   /** The aggregate's model; its schema uses `outboxPlugin`. */
@@ -51,18 +51,16 @@ interface RoundResult {
  * Publishes and then clears the events aggregates stored in their `outbox` field. Entries are cleared only
  * after `publish` resolved, and only those that were sent; a crash before the clear re-sends them later under
  * the same event ids, and consumers skip them. Several relays can run: each claims a document with a lease in
- * one atomic update, so two do not send the same entries at once, and a crashed relay's lease lapses. (Atomic
- * across processes on MongoDB; on FerretDB v1 only within one process, see `connectMongo`.)
+ * one atomic update, so two do not send the same entries at once, and a crashed relay's lease lapses.
  *
- * Documents are claimed by `_id` (FerretDB v1 scans the whole collection for any other filter): the ones this
+ * Documents are claimed by `_id` (the `_id` index serves the claim whatever its other conditions): the ones this
  * process's writes hinted at, at once, and every `intervalMs` the ones a search of the collection finds.
  */
 export function startOutboxRelay<T>(opts: OutboxRelayOptions<T>): OutboxRelay {
   const { logger, publish } = opts;
   // Raw driver calls: FerretDB v1 supports no projection in findAndModify, and the entries must come back
   // exactly as stored so that `$pullAll` can match them.
-  const store = rawStore<ClaimedDocument>(opts.model);
-  const collection = opts.model.collection as unknown as mongo.Collection<ClaimedDocument>;
+  const collection = rawCollection<ClaimedDocument>(opts.model);
   const intervalMs = opts.intervalMs ?? 30_000;
   const batchSize = opts.batchSize ?? 100;
   const leaseMs = opts.leaseMs ?? 30_000;
@@ -118,8 +116,8 @@ export function startOutboxRelay<T>(opts: OutboxRelayOptions<T>): OutboxRelay {
   /** The claimed document as it was before the claim: its entries are what the claim covers. */
   async function claim(id: DocumentId): Promise<ClaimedDocument | null> {
     const now = new Date();
-    return updateIn(
-      store,
+    return updateRaw(
+      collection,
       {
         _id: id,
         'outbox.id': { $exists: true },
@@ -137,8 +135,8 @@ export function startOutboxRelay<T>(opts: OutboxRelayOptions<T>): OutboxRelay {
     const release = { ...pull, $set: { outboxLeaseUntil: null, outboxLeaseOwner: null } };
     // The lease lapsed and another replica holds the document now: clear the entries, leave its claim alone.
     const previous =
-      (await updateIn(store, { _id: doc._id, outboxLeaseOwner: owner }, release, before)) ??
-      (await updateIn(store, { _id: doc._id }, pull, before));
+      (await updateRaw(collection, { _id: doc._id, outboxLeaseOwner: owner }, release, before)) ??
+      (await updateRaw(collection, { _id: doc._id }, pull, before));
     // Entries appended while publishing: relay them next, without waiting for a search.
     const sent = new Set(doc.outbox.map((entry) => entry.id));
     if (previous?.outbox.some((entry) => !sent.has(entry.id)) === true) hint(doc._id, Date.now());
@@ -146,8 +144,8 @@ export function startOutboxRelay<T>(opts: OutboxRelayOptions<T>): OutboxRelay {
 
   async function postpone(doc: ClaimedDocument): Promise<void> {
     const dueAt = Date.now() + retryDelayMs;
-    await updateIn(
-      store,
+    await updateRaw(
+      collection,
       { _id: doc._id, outboxLeaseOwner: owner },
       { $set: { outboxLeaseUntil: new Date(dueAt) } },
       before,

@@ -8,6 +8,7 @@ import {
   connectMongo,
   deleteOneDocument,
   findOneDocument,
+  storeOperations,
   updateOneDocument,
   updateVersioned,
 } from '../src/index.ts';
@@ -107,5 +108,47 @@ describe('one document by id', () => {
       }
     }
     expect(await findOneDocument(model, { _id: 'c-race' })).toMatchObject({ version: 4 });
+  });
+
+  it('lets one writer win per version when the writers use separate connections, as replicas do', async () => {
+    await addComputer('c-replicas');
+    const others = await Promise.all(
+      [1, 2, 3].map(() => connectMongo({ uri: 'mongodb://127.0.0.1:27117/', dbName: conn.name, logger })),
+    );
+    const models = [model, ...others.map((other) => computerModel(other))];
+    let wins = 0;
+    try {
+      for (let version = 1; version <= 30; version++) {
+        const writers = models.flatMap((writer, m) =>
+          [0, 1, 2].map((n) =>
+            updateVersioned(writer, { _id: 'c-replicas' }, version, {
+              $set: { name: `w-${version}-${m}-${n}` },
+            }),
+          ),
+        );
+        const results = await Promise.allSettled(writers);
+        const won = results.filter((result) => result.status === 'fulfilled').length;
+        expect(won).toBe(1);
+        wins += won;
+      }
+    } finally {
+      await Promise.all(others.map((other) => other.close()));
+    }
+    // No winner's increment was lost to another's: the version counts every win.
+    expect(await findOneDocument(model, { _id: 'c-replicas' })).toMatchObject({ version: 1 + wins });
+  });
+
+  it('counts the commands the driver sends, a bulk write as one', async () => {
+    const before = storeOperations(conn);
+    await model.bulkWrite(
+      ['c-count-1', 'c-count-2', 'c-count-3'].map((id) => ({
+        updateOne: { filter: { _id: id }, update: { $set: { name: id } } },
+      })),
+    );
+    await findOneDocument(model, { _id: 'c-count-1' });
+    const after = storeOperations(conn);
+    expect((after.update ?? 0) - (before.update ?? 0)).toBe(1);
+    expect((after.find ?? 0) - (before.find ?? 0)).toBe(1);
+    expect((after.total ?? 0) - (before.total ?? 0)).toBe(2);
   });
 });
