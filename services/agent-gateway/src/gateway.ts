@@ -18,7 +18,7 @@ import { agentRoutes } from './entry-points/http/agents.routes.ts';
 import { installTokenRoutes } from './entry-points/http/install-tokens.routes.ts';
 import { subscribeCommands } from './entry-points/kafka/commands.consumer.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
-import { presenceKeys } from './presence/presence-keys.ts';
+import { presenceKeys } from './redis-keys.ts';
 import { startPresenceJanitor } from './presence/presence-janitor.ts';
 import { PresenceStore } from './presence/presence-store.ts';
 import { EventQueue } from './publishing/event-queue.ts';

@@ -4,7 +4,7 @@ import type { Logger } from '@converge/telemetry';
 import type { AgentRepository } from '../data-access/agent.repository.ts';
 import { decodePresence } from '../domain/presence.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
-import { removeIfUnchangedScript, type PresenceKeys } from './presence-keys.ts';
+import { removeIfUnchangedScript, type PresenceKeys } from '../redis-keys.ts';
 
 export interface PresenceJanitorOptions {
   redis: Redis;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@converge/telemetry';
 import { decodePresence, encodePresence, type Presence } from '../domain/presence.ts';
-import { removeIfUnchangedScript, type PresenceKeys } from './presence-keys.ts';
+import { removeIfUnchangedScript, type PresenceKeys } from '../redis-keys.ts';
 
 export interface PresenceStoreOptions {
   redis: Redis;

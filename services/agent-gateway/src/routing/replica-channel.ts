@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AgentCommandCancelRequested, AgentCommandRequested } from '@converge/contracts';
 import type { Logger } from '@converge/telemetry';
-import type { PresenceKeys } from '../presence/presence-keys.ts';
+import type { PresenceKeys } from '../redis-keys.ts';
 
 /** What replicas tell each other on their pub/sub channels. */
 type ReplicaMessage =
