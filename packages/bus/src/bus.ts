@@ -1,10 +1,15 @@
 import type { EventContract } from '@converge/contracts';
 import { injectTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
-import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Message } from 'kafkajs';
 import { createBusMetrics } from './bus-metrics.ts';
 import { deadLetterTopic } from './dead-letter.ts';
 import { encodeEvent, sharedHeaders, type OutgoingEvent } from './envelope.ts';
 import { pinoLogCreator } from './kafka-log.ts';
+import {
+  startOwnedSubscription,
+  type OwnedSubscribeOptions,
+  type OwnedSubscription,
+} from './owned-subscription.ts';
 import { startSubscription, type SubscribeOptions, type Subscription } from './subscription.ts';
 
 export interface BusOptions {
@@ -18,6 +23,17 @@ export interface BusOptions {
    * test runs, can share one broker without reading each other's events. Empty in a normal installation.
    */
   topicPrefix?: string;
+}
+
+/** One event with its contract, for `publishAll`. */
+export interface ContractEvent {
+  contract: EventContract<unknown>;
+  event: OutgoingEvent<unknown>;
+}
+
+/** Pairs an event with its contract, checking the payload's type where the pair is made. */
+export function contractEvent<T>(contract: EventContract<T>, event: OutgoingEvent<T>): ContractEvent {
+  return { contract, event };
 }
 
 export interface TopicSpec {
@@ -39,6 +55,13 @@ export interface Bus {
    */
   publishMany<T>(contract: EventContract<T>, events: readonly OutgoingEvent<T>[]): Promise<string[]>;
   subscribe(opts: SubscribeOptions): Promise<Subscription>;
+  /** Subscribes as the single writer of the aggregates keyed to the partitions it is given (architecture §9). */
+  subscribeOwned(opts: OwnedSubscribeOptions): Promise<OwnedSubscription>;
+  /**
+   * Validates and sends events of several contracts in one request (all or nothing is sent when one is invalid):
+   * what one batch of an owner produced. Each carries its own id, so a re-send after a crash is recognisable.
+   */
+  publishAll(events: readonly ContractEvent[]): Promise<void>;
   /** Whether a broker answers; cheap enough for `/readyz` (cached for a second). */
   isHealthy(): Promise<boolean>;
   /** Stops every subscription gracefully, then the producer. */
@@ -71,6 +94,18 @@ export function createBus(opts: BusOptions): Bus {
   const metrics = createBusMetrics();
   const subscriptions = new Set<Subscription>();
   let connecting: Promise<void> | undefined;
+
+  /** Keeps a subscription for `disconnect` until it is stopped. */
+  function track(subscription: Subscription): Subscription {
+    const tracked: Subscription = {
+      stop: async () => {
+        subscriptions.delete(tracked);
+        await subscription.stop();
+      },
+    };
+    subscriptions.add(tracked);
+    return tracked;
+  }
   let health: { checkedAt: number; healthy: Promise<boolean> } | undefined;
 
   async function send<T>(contract: EventContract<T>, events: readonly OutgoingEvent<T>[]): Promise<string[]> {
@@ -155,18 +190,37 @@ export function createBus(opts: BusOptions): Bus {
     subscribe: async (subscribeOpts) => {
       const prefixed = { ...subscribeOpts, topics: subscribeOpts.topics.map((topic) => prefix + topic) };
       await waitForTopics(admin, prefixed.topics, logger);
-      const subscription = await startSubscription(
-        { kafka, producer, logger: opts.logger, metrics },
-        prefixed,
-      );
-      const tracked: Subscription = {
-        stop: async () => {
-          subscriptions.delete(tracked);
-          await subscription.stop();
-        },
-      };
-      subscriptions.add(tracked);
-      return tracked;
+      return track(await startSubscription({ kafka, producer, logger: opts.logger, metrics }, prefixed));
+    },
+
+    subscribeOwned: async (ownedOpts) => {
+      const prefixed = { ...ownedOpts, topics: ownedOpts.topics.map((topic) => prefix + topic) };
+      await waitForTopics(admin, prefixed.topics, logger);
+      const owned = await startOwnedSubscription({ kafka, producer, logger: opts.logger, metrics }, prefixed);
+      const tracked = track(owned);
+      return { run: owned.run, owned: owned.owned, stop: () => tracked.stop() };
+    },
+
+    publishAll: async (events) => {
+      if (events.length === 0) return;
+      const byTopic = new Map<string, Message[]>();
+      const traceHeaders: Record<string, string> = {};
+      injectTraceContext(traceHeaders);
+      const sharedByType = new Map<string, Readonly<IHeaders>>();
+      for (const { contract, event } of events) {
+        let shared = sharedByType.get(contract.type);
+        if (shared === undefined) {
+          shared = sharedHeaders(contract, opts.source, traceHeaders);
+          sharedByType.set(contract.type, shared);
+        }
+        const topic = prefix + contract.topic;
+        const messages = byTopic.get(topic) ?? [];
+        messages.push(encodeEvent(contract, event, shared).message);
+        byTopic.set(topic, messages);
+      }
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      await producer.sendBatch({ topicMessages });
+      for (const { topic, messages } of topicMessages) metrics.published(topic, messages.length);
     },
 
     isHealthy: () => {

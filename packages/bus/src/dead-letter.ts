@@ -1,4 +1,6 @@
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { Logger } from '@converge/telemetry';
+import type { KafkaMessage, Message, Producer } from 'kafkajs';
+import type { BusMetrics } from './bus-metrics.ts';
 
 /** Every topic has one dead-letter topic beside it, created with it by `ensureTopics`. */
 export function deadLetterTopic(topic: string): string {
@@ -26,4 +28,21 @@ export function deadLetterMessage(
       dlt_offset: message.offset,
     },
   };
+}
+
+/** Sets one message aside on its topic's dead-letter topic, counted and logged with the reason. */
+export async function sendToDeadLetter(
+  deps: { producer: Producer; metrics: BusMetrics },
+  consumer: { groupId: string; logger: Logger },
+  source: { topic: string; partition: number },
+  message: KafkaMessage,
+  reason: string,
+): Promise<void> {
+  const { topic, partition } = source;
+  await deps.producer.send({
+    topic: deadLetterTopic(topic),
+    messages: [deadLetterMessage(topic, partition, message, reason)],
+  });
+  deps.metrics.deadLettered(topic, consumer.groupId);
+  consumer.logger.warn({ topic, partition, offset: message.offset, reason }, 'message dead-lettered');
 }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { extractTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
 import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { BusMetrics } from './bus-metrics.ts';
-import { deadLetterMessage, deadLetterTopic } from './dead-letter.ts';
+import { sendToDeadLetter } from './dead-letter.ts';
 import { decodeEvent, envelopeHeaders, headerText, type ReceivedEvent } from './envelope.ts';
 
 export interface SubscribeOptions {
@@ -16,6 +16,14 @@ export interface SubscribeOptions {
   retryDelayMs?: number;
   /** Partitions handled in parallel (default 1); events of one partition are always handled in order. */
   partitionsConsumedConcurrently?: number;
+  /** How long a fetch waits at the broker when there is nothing to read (default 500 ms). */
+  maxWaitTimeInMs?: number;
+  /**
+   * Commits handled offsets in the background, at most this often, instead of after every fetched batch (the
+   * default), whose commit round trip holds up the next fetch: for consumers where latency counts. A crash
+   * or rebalance then hands up to this much to the next member again, so the handler must be idempotent.
+   */
+  commitIntervalMs?: number;
 }
 
 export interface Subscription {
@@ -38,7 +46,7 @@ export async function startSubscription(
   deps: SubscriptionDeps,
   opts: SubscribeOptions,
 ): Promise<Subscription> {
-  const { kafka, producer, metrics } = deps;
+  const { kafka, metrics } = deps;
   const { groupId } = opts;
   const logger = deps.logger.child({ component: 'bus', groupId });
   const maxAttempts = opts.maxAttempts ?? 5;
@@ -50,7 +58,7 @@ export async function startSubscription(
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 500,
+    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 500,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
   });
@@ -61,18 +69,45 @@ export async function startSubscription(
     logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
   });
 
-  async function deadLetter(
+  // With `commitIntervalMs`: the next offset of each partition handled since the last commit.
+  const handledOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
+  let commitTimer: NodeJS.Timeout | undefined;
+
+  async function commitHandled(): Promise<void> {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    if (handledOffsets.size === 0) return;
+    const offsets = [...handledOffsets.values()];
+    handledOffsets.clear();
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      logger.warn({ err: error }, 'handled offsets not committed; the next owner handles them again');
+    }
+  }
+
+  function handledUpTo(topic: string, partition: number, offset: string): void {
+    if (opts.commitIntervalMs === undefined) return;
+    handledOffsets.set(`${topic}|${String(partition)}`, {
+      topic,
+      partition,
+      offset: (BigInt(offset) + 1n).toString(),
+    });
+    commitTimer ??= setTimeout(() => void commitHandled(), opts.commitIntervalMs);
+  }
+
+  if (opts.commitIntervalMs !== undefined) {
+    // Before the partitions move, while this member may still commit for them.
+    consumer.on(consumer.events.REBALANCING, () => void commitHandled());
+  }
+
+  function deadLetter(
     topic: string,
     partition: number,
     message: KafkaMessage,
     reason: string,
   ): Promise<void> {
-    await producer.send({
-      topic: deadLetterTopic(topic),
-      messages: [deadLetterMessage(topic, partition, message, reason)],
-    });
-    metrics.deadLettered(topic, groupId);
-    logger.warn({ topic, partition, offset: message.offset, reason }, 'message dead-lettered');
+    return sendToDeadLetter(deps, { groupId, logger }, { topic, partition }, message, reason);
   }
 
   async function handleWithRetries(
@@ -139,6 +174,7 @@ export async function startSubscription(
         }
         // Only now is the message finished, so only now may its offset be committed (at-least-once).
         payload.resolveOffset(message.offset);
+        handledUpTo(batch.topic, batch.partition, message.offset);
         if (Date.now() - lastHeartbeat > heartbeatEveryMs) {
           await payload.heartbeat();
           lastHeartbeat = Date.now();
@@ -147,6 +183,8 @@ export async function startSubscription(
     } finally {
       if (handled > 0) metrics.consumed(batch.topic, groupId, handled);
     }
+    // Stopping: what this batch handled is committed before the member leaves the group.
+    if (!payload.isRunning()) await commitHandled();
   }
 
   await consumer.connect();
@@ -154,6 +192,7 @@ export async function startSubscription(
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
     await consumer.run({
       eachBatchAutoResolve: false,
+      autoCommit: opts.commitIntervalMs === undefined,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch,
     });
@@ -167,6 +206,7 @@ export async function startSubscription(
   return {
     stop: () => {
       stopping ??= (async () => {
+        await commitHandled();
         await consumer.disconnect();
         metrics.forgetGroup(groupId);
         logger.info('subscription stopped');

@@ -75,3 +75,18 @@ export class UnavailableError extends DomainError {
 }
 
 export const internalProblem = problemKind(500, 'Internal Server Error', 'internal');
+
+/**
+ * A partition's owner found a newer fencing token on the partition: another member owns it now, and nothing
+ * this one wrote after losing it was stored (docs/architecture.md §9). Not a caller's error: the consumer that
+ * sees it stops working on the partition until the group assigns it again.
+ */
+export class PartitionFencedError extends Error {
+  readonly partition: number;
+
+  constructor(partition: number, message = `partition ${partition} is owned by a newer fencing token`) {
+    super(message);
+    this.name = 'PartitionFencedError';
+    this.partition = partition;
+  }
+}

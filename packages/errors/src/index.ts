@@ -3,6 +3,7 @@ export {
   DomainError,
   ForbiddenError,
   NotFoundError,
+  PartitionFencedError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,

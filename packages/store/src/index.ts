@@ -39,3 +39,14 @@ export {
   type TenantScope,
 } from './tenant-id.ts';
 export { createSecretCipher, type SecretCipher } from './secret-cipher.ts';
+export {
+  acquireFence,
+  fenceId,
+  fenceIdPrefix,
+  replaceStatement,
+  writeFencedBatch,
+  type AggregateCollection,
+  type FenceDocument,
+  type PartitionFence,
+} from './partition-fence.ts';
+export { rawCollection } from './single-document.ts';
