@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import {
   accessMiddleware,
@@ -13,6 +13,7 @@ import { createHttpApp, startHttpServer } from '@converge/http';
 import { connectMongo, mongoReadiness } from '@converge/store';
 import { createLogger, startTelemetry, type Logger } from '@converge/telemetry';
 import type { ServiceConfig } from '@converge/config';
+import { startOwnerReplies, type OwnerReplies } from './owner-replies.ts';
 import { connectRedis, redisReadiness } from './redis.ts';
 
 type TopicSpec = Parameters<Bus['ensureTopics']>[0][number];
@@ -33,6 +34,8 @@ export interface ServiceContext<C extends ServiceConfig> {
   bus: Bus;
   mongo: Connection;
   redis: Redis;
+  /** Answers between this service's request handlers and its partition owners (made once, stopped at shutdown). */
+  ownerReplies(): Promise<OwnerReplies>;
 }
 
 /** The entry points a service started: its REST routes and whatever it must stop on shutdown. */
@@ -87,7 +90,20 @@ export async function runService<C extends ServiceConfig>(
   await bus.connect();
   await bus.ensureTopics(definition.topics);
 
-  const parts = await definition.start({ config, logger, bus, mongo, redis });
+  let replies: { subscriber: Redis; replies: Promise<OwnerReplies> } | undefined;
+  const ownerReplies = (): Promise<OwnerReplies> => {
+    if (replies === undefined) {
+      // Its own connection: a subscribed connection runs no other command, and it waits for Redis to come back.
+      const subscriber = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+      subscriber.on('error', (error: Error) => {
+        logger.warn({ err: error.message }, 'redis subscriber connection error');
+      });
+      replies = { subscriber, replies: startOwnerReplies(redis, subscriber, `converge:${name}:replies:`) };
+    }
+    return replies.replies;
+  };
+
+  const parts = await definition.start({ config, logger, bus, mongo, redis, ownerReplies });
 
   const accessStore = effectiveAccessStore(redis, config.access.keyPrefix);
   let draining = false;
@@ -127,6 +143,10 @@ export async function runService<C extends ServiceConfig>(
       const deadline = config.shutdownTimeoutMs;
       await server.close(deadline);
       await parts.stop?.();
+      if (replies !== undefined) {
+        await (await replies.replies).stop();
+        replies.subscriber.disconnect();
+      }
       await bus.disconnect();
       await mongo.close();
       redis.disconnect();
