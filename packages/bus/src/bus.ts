@@ -38,7 +38,11 @@ export function contractEvent<T>(contract: EventContract<T>, event: OutgoingEven
 
 export interface TopicSpec {
   topic: string;
-  partitions: number;
+  /**
+   * How many partitions; `{ like }` gives it those of another topic (waiting for its owner to create it), as
+   * topics consumed co-partitioned must have (`subscribeOwned`).
+   */
+  partitions: number | { like: string };
   /** Retention of the topic and of its dead-letter topic (default 7 days). */
   retentionMs?: number;
 }
@@ -94,6 +98,14 @@ export function createBus(opts: BusOptions): Bus {
   const metrics = createBusMetrics();
   const subscriptions = new Set<Subscription>();
   let connecting: Promise<void> | undefined;
+
+  async function partitionCount(partitions: TopicSpec['partitions']): Promise<number> {
+    if (typeof partitions === 'number') return partitions;
+    const like = prefix + partitions.like;
+    await waitForTopics(admin, [like], logger);
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [like] });
+    return metadata[0]?.partitions.length ?? 1;
+  }
 
   /** Keeps a subscription for `disconnect` until it is stopped. */
   function track(subscription: Subscription): Subscription {
@@ -164,19 +176,26 @@ export function createBus(opts: BusOptions): Bus {
     },
 
     ensureTopics: async (specs) => {
-      const topics = specs.flatMap((spec) =>
-        [prefix + spec.topic, deadLetterTopic(prefix + spec.topic)].map((topic) => ({
-          topic,
-          numPartitions: spec.partitions,
-          configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? defaultRetentionMs) }],
-        })),
-      );
-      const created = await admin.createTopics({ topics, waitForLeaders: false });
-      await waitForLeaders(
-        admin,
-        topics.map((t) => t.topic),
-      );
-      logger.info({ topics: topics.map((t) => t.topic), created }, 'topics ensured');
+      // Topics partitioned like another are made second, so they may follow one made in the same call.
+      const fixed = specs.filter((spec) => typeof spec.partitions === 'number');
+      const following = specs.filter((spec) => typeof spec.partitions !== 'number');
+      for (const group of [fixed, following]) {
+        if (group.length === 0) continue;
+        const counts = await Promise.all(group.map((spec) => partitionCount(spec.partitions)));
+        const topics = group.flatMap((spec, index) =>
+          [prefix + spec.topic, deadLetterTopic(prefix + spec.topic)].map((topic) => ({
+            topic,
+            numPartitions: counts[index] ?? 1,
+            configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? defaultRetentionMs) }],
+          })),
+        );
+        const created = await admin.createTopics({ topics, waitForLeaders: false });
+        await waitForLeaders(
+          admin,
+          topics.map((t) => t.topic),
+        );
+        logger.info({ topics: topics.map((t) => t.topic), created }, 'topics ensured');
+      }
     },
 
     publish: async (contract, event) => {

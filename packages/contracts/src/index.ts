@@ -13,4 +13,6 @@ export * from './events/catalog-events.ts';
 export * from './events/command-events.ts';
 export * from './events/computer-events.ts';
 export * from './events/directory-events.ts';
+export * from './events/identification-inputs.ts';
+export * from './events/session-commands.ts';
 export * from './events/session-events.ts';

@@ -7,6 +7,10 @@ export const topics = {
   directoryEvents: 'sync.directory-events',
   catalogEvents: 'deployments.catalog-events',
   sessionEvents: 'sessions.session-events',
+  /** Internal: what changes computers, keyed by identity key, for the key's owner (architecture §9). */
+  identificationInputs: 'identity.identification-inputs',
+  /** Internal: what changes a maintenance session, keyed by session id, for the session's owner (architecture §9). */
+  sessionCommands: 'sessions.session-commands',
 } as const;
 
 export type TopicName = (typeof topics)[keyof typeof topics];

@@ -35,7 +35,7 @@ export interface ServiceContext<C extends ServiceConfig> {
   mongo: Connection;
   redis: Redis;
   /** Answers between this service's request handlers and its partition owners (made once, stopped at shutdown). */
-  ownerReplies(): Promise<OwnerReplies>;
+  ownerReplies: () => Promise<OwnerReplies>;
 }
 
 /** The entry points a service started: its REST routes and whatever it must stop on shutdown. */

@@ -20,6 +20,7 @@ export { updateVersioned } from './optimistic-update.ts';
 export { deleteOneDocument, findOneDocument, updateOneDocument } from './single-document.ts';
 export { isDuplicateKeyError } from './duplicate-key.ts';
 export {
+  fromStoredEntry,
   outboxEntry,
   withOutbox,
   type OutboxEntry,

@@ -49,11 +49,12 @@ const memberName = `${process.pid}-${randomUUID().slice(0, 8)}`;
  * kept the partition across a rebalance), else increments the token atomically and returns the new one.
  */
 export async function acquireFence(
-  collection: mongo.Collection<FenceDocument>,
+  aggregates: AggregateCollection,
   groupId: string,
   partition: number,
   held?: PartitionFence,
 ): Promise<PartitionFence> {
+  const collection = aggregates as unknown as mongo.Collection<FenceDocument>;
   const id = fenceId(groupId, partition);
   const acquiredAt = new Date();
   if (held !== undefined) {

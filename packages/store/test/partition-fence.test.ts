@@ -10,7 +10,6 @@ import {
   storeOperations,
   writeFencedBatch,
   type AggregateCollection,
-  type FenceDocument,
 } from '../src/index.ts';
 
 const logger = createLogger({ service: 'store-test', level: 'silent' });
@@ -26,7 +25,7 @@ let conn: Connection;
 let other: Connection;
 let aggregates: AggregateCollection;
 
-const fences = (connection: Connection) => connection.db!.collection<FenceDocument>('aggregates');
+const fences = (connection: Connection): AggregateCollection => connection.db!.collection('aggregates');
 const stored = (id: string) => aggregates.findOne({ _id: id }) as Promise<Aggregate | null>;
 const aggregate = (id: string, version: number, value: string): Aggregate => ({ _id: id, version, value });
 

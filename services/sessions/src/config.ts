@@ -14,12 +14,9 @@ export const config = loadConfig(
         .default('127.0.0.1:8122'),
       // Deadline of one Resolve call; a session whose plan did not come is asked for again later.
       RESOLVE_DEADLINE: duration().default(10_000),
-      // How often due sessions (plans to fetch, starts, command deadlines, windows) and schedules are looked at.
-      SESSION_TICK_INTERVAL: duration().default(1_000),
+      // How often owned sessions (plans to ask for, starts, command deadlines, windows) and schedules are looked at.
+      SESSION_TICK_INTERVAL: duration().default(500),
       SCHEDULE_TICK_INTERVAL: duration().default(15_000),
-      // Command results handled at once (one partition each): results of different sessions do not wait
-      // for each other; one session's results stay in order (keyed by command id within one session).
-      SESSIONS_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     })
     .transform((env) => ({
       ...serviceConfig(env),
@@ -27,7 +24,6 @@ export const config = loadConfig(
       tickIntervalMs: env.SESSION_TICK_INTERVAL,
       scheduleTickIntervalMs: env.SCHEDULE_TICK_INTERVAL,
       consumer: {
-        concurrency: env.SESSIONS_CONSUMER_CONCURRENCY,
         // One consumer group per installation database, so a second installation on the same broker
         // (or a test run) reads every event itself.
         groupPrefix: `${env.MONGO_DATABASE_PREFIX}.sessions`,

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Connection } from 'mongoose';
 import { createBus, type Bus } from '@converge/bus';
 import { computerChanged, topics } from '@converge/contracts';
-import { allTenants, connectMongo } from '@converge/store';
+import { allTenants } from '@converge/store';
 import { createLogger } from '@converge/telemetry';
 import {
   getAccessToken,
@@ -15,10 +14,9 @@ import {
 import { computerSnapshot } from './simulated-fleet.ts';
 import { ComputerRepository, type ComputerDocument } from '../src/data-access/computer.repository.ts';
 import { ScheduleRepository, type ScheduleDocument } from '../src/data-access/schedule.repository.ts';
-import { SessionRepository } from '../src/data-access/session.repository.ts';
 import { derivedSessionId } from '../src/use-cases/computer-changes.ts';
 import { fireDueSchedules, type FiredOccurrence, type ScheduleDeps } from '../src/use-cases/schedules.ts';
-import { SessionOrchestrator } from '../src/use-cases/session-orchestrator.ts';
+import { startOwnerStack, type OwnerStack } from './owner-harness.ts';
 
 const contoso = 'tenant-contoso';
 const fabrikam = uniqueId('tenant-fabrikam');
@@ -235,32 +233,18 @@ describe('schedules through the service', () => {
 });
 
 describe('firing in one process racing another, and catching up', () => {
-  let mongo: Connection;
+  let owners: OwnerStack;
   let deps: ScheduleDeps;
   const day = 24 * 3_600_000;
   const today2am = Date.UTC(2026, 4, 4, 2, 0, 0);
+  const clock = { now: today2am };
 
   beforeAll(async () => {
-    mongo = await connectMongo({
-      uri: stack.mongoUri,
-      dbName: uniqueId('schedules_fire').replace(/-/g, '_'),
-      logger,
-    });
-    const sessions = new SessionRepository(mongo);
+    owners = await startOwnerStack({ clock: () => clock.now });
+    const { mongo, sessions, commands } = owners;
     const computers = new ComputerRepository(mongo);
     const schedules = new ScheduleRepository(mongo);
-    const clock = { now: today2am };
-    const orchestrator = new SessionOrchestrator({
-      sessions,
-      logger,
-      clock: () => clock.now,
-      resolveDeadlineMs: 1_000,
-      planner: {
-        plan: () => Promise.reject(new Error('deployments is not running in this test')),
-        close: () => undefined,
-      },
-    });
-    deps = { sessions, computers, orchestrator, schedules, logger, clock: () => clock.now };
+    deps = { sessions, computers, commands, schedules, logger, clock: () => clock.now };
     for (const name of ['a', 'b', 'c']) {
       const computer: ComputerDocument = {
         _id: `pc-${name}`,
@@ -274,11 +258,10 @@ describe('firing in one process racing another, and catching up', () => {
       };
       await computers.upsertIfNewer(computer);
     }
-  });
+  }, 60_000);
 
   afterAll(async () => {
-    await mongo.dropDatabase();
-    await mongo.close();
+    await owners.stop();
   });
 
   async function schedule(fields: Partial<ScheduleDocument>): Promise<ScheduleDocument> {
@@ -311,9 +294,14 @@ describe('firing in one process racing another, and catching up', () => {
     });
   }
 
-  async function sessionsOf(scheduleId: string) {
-    const page = await deps.sessions.list(allTenants, { scheduleId }, { limit: 200 });
-    return Promise.all(page.items.map(async (item) => (await deps.sessions.load(item._id))?.session));
+  /** The schedule's sessions once their owners have created `count` of them. */
+  async function sessionsOf(scheduleId: string, count: number) {
+    let page = await deps.sessions.list(allTenants, { scheduleId }, { limit: 200 });
+    await waitFor(async () => {
+      page = await deps.sessions.list(allTenants, { scheduleId }, { limit: 200 });
+      return page.items.length >= count;
+    });
+    return (await deps.sessions.byIds(page.items.map((item) => item._id))).map((stored) => stored.session);
   }
 
   it('starts one session per computer when two tickers find the same occurrence due at once', async () => {
@@ -323,9 +311,12 @@ describe('firing in one process racing another, and catching up', () => {
     const firings = [...one, ...two].filter((fired) => fired.scheduleId === created._id);
     expect(firings).toHaveLength(1);
     expect(firings[0]).toMatchObject({ started: 3, late: false, occurrenceAt: today2am });
-    const sessions = await sessionsOf(created._id);
-    expect(sessions.map((session) => session?.computerId).sort()).toEqual(['pc-a', 'pc-b', 'pc-c']);
+    const sessions = await sessionsOf(created._id, 3);
+    expect(sessions.map((session) => session.computerId).sort()).toEqual(['pc-a', 'pc-b', 'pc-c']);
     expect(sessions[0]?.notAfter).toBe(today2am + 60 * 60_000);
+    // Each owner started each session once, however often it was asked.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await sessionsOf(created._id, 3)).toHaveLength(3);
     const after = await deps.schedules.find(created._id);
     expect(after?.nextRunAt?.getTime()).toBe(today2am + day);
     expect(after?.firing).toBeNull();
@@ -338,7 +329,9 @@ describe('firing in one process racing another, and catching up', () => {
       wakeAt: new Date(today2am - 2 * day),
     });
     await fireDueSchedules(deps, today2am - day + 12 * 3_600_000);
-    expect(await sessionsOf(created._id)).toEqual([]);
+    expect(await deps.sessions.list(allTenants, { scheduleId: created._id }, { limit: 200 })).toMatchObject({
+      items: [],
+    });
     const after = await deps.schedules.find(created._id);
     expect(after?.lastSkipped?.at.getTime()).toBe(today2am - 2 * day);
     expect(after?.nextRunAt?.getTime()).toBe(today2am);
@@ -356,9 +349,9 @@ describe('firing in one process racing another, and catching up', () => {
     expect(fired.filter((item) => item.scheduleId === created._id)).toEqual([
       expect.objectContaining({ late: true, started: 3, occurrenceAt: missed.getTime() }),
     ]);
-    const sessions = await sessionsOf(created._id);
+    const sessions = await sessionsOf(created._id, 3);
     expect(sessions).toHaveLength(3);
-    expect(sessions.every((session) => session?.notAfter === null)).toBe(true);
+    expect(sessions.every((session) => session.notAfter === null)).toBe(true);
     const again = await fireDueSchedules(deps, now + 1_000);
     expect(again.filter((item) => item.scheduleId === created._id)).toEqual([]);
   });
@@ -372,21 +365,27 @@ describe('firing in one process racing another, and catching up', () => {
       wakeAt: leaseUntil,
     });
     // The replica that claimed the occurrence had started pc-a's session when it died.
-    await deps.orchestrator.start({
-      id: derivedSessionId(`schedule:${created._id}:${String(today2am)}:pc-a`),
-      tenantId: contoso,
-      computerId: 'pc-a',
-      agentId: 'agent-a',
-      kind: 'full',
-      trigger: 'schedule',
-      scheduleId: created._id,
-    });
+    await deps.commands.start(
+      [
+        {
+          sessionId: derivedSessionId(`schedule:${created._id}:${String(today2am)}:pc-a`),
+          tenantId: contoso,
+          computerId: 'pc-a',
+          agentId: 'agent-a',
+          kind: 'full',
+          trigger: 'schedule',
+          maintenanceItemId: null,
+          scheduleId: created._id,
+        },
+      ],
+      { waitMs: 10_000 },
+    );
     const ours = (fired: FiredOccurrence[]) => fired.filter((item) => item.scheduleId === created._id);
     // Before the lease has passed, the firing is its replica's.
     expect(ours(await fireDueSchedules(deps, today2am + 10_000))).toEqual([]);
     const fired = ours(await fireDueSchedules(deps, today2am + 31_000));
     expect(fired).toEqual([expect.objectContaining({ started: 2 })]);
-    expect(await sessionsOf(created._id)).toHaveLength(3);
+    expect(await sessionsOf(created._id, 3)).toHaveLength(3);
     const after = await deps.schedules.find(created._id);
     expect(after?.firing).toBeNull();
     expect(after?.wakeAt?.getTime()).toBe(today2am + day);

@@ -196,7 +196,7 @@ describe('a maintenance session', () => {
     expect(again.status).toBe(409);
     const commandId = `${sessionId}:slow:detect`;
     await fleet.publisher.publish(commandCompleted, {
-      subject: commandId,
+      subject: sessionId,
       data: {
         commandId,
         agentId,

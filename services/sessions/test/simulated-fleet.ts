@@ -207,7 +207,7 @@ export class SimulatedFleet {
     }
     const previous = this.answered.get(command.commandId);
     if (previous !== undefined) {
-      await this.bus.publish(commandCompleted, { subject: command.commandId, data: previous });
+      await this.bus.publish(commandCompleted, { subject: command.sessionId, data: previous });
       return;
     }
     if (this.runs.includes(command.commandId)) return;
@@ -233,8 +233,9 @@ export class SimulatedFleet {
         computer.compliant.set(item, true);
         break;
     }
+    // Results and output are keyed by session id: the session's owner reads them (docs/architecture.md §9).
     await this.bus.publish(commandOutputChunk, {
-      subject: command.commandId,
+      subject: command.sessionId,
       data: { ...ref(command), seq: 0, stream: 'stdout', data: `${verb} ${item}: ${lastLine || 'done'}\n` },
     });
     await this.answer(command, { outcome: 'completed', exitCode: 0, lastLine });
@@ -255,7 +256,7 @@ export class SimulatedFleet {
     this.lastAnswerAt.set(command.sessionId, performance.now());
     const copies = this.opts.duplicateResults ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
-      await this.bus.publish(commandCompleted, { subject: command.commandId, data });
+      await this.bus.publish(commandCompleted, { subject: command.sessionId, data });
     }
   }
 }

@@ -100,6 +100,8 @@ export const sessionLogLineSchema = z.object({
   actionId: id,
   commandId: id,
   line: z.string().max(4096),
+  /** The line's number within its action's log, from 0; added after v1 went out, so optional. */
+  index: z.number().int().min(0).optional(),
   loggedAt: timestamp,
 });
 export type SessionLogLine = z.infer<typeof sessionLogLineSchema>;

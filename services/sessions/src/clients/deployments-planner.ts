@@ -17,19 +17,13 @@ import {
 } from '@converge/proto';
 import { grpcClientTracing } from '@converge/telemetry';
 import type {
-  PlannedItem,
   PlannedSoftware,
   PlannedTask,
   SessionKind,
   SoftwareDesiredState,
 } from '../domain/maintenance-session.ts';
 import type { PlanScript, PlanScripts } from '../domain/plan-scripts.ts';
-
-/** What a session runs: its items in order, and the scripts their steps name by id. */
-export interface SessionPlan {
-  items: PlannedItem[];
-  scripts: PlanScripts;
-}
+import type { SessionPlan } from '../domain/session-plan.ts';
 
 export interface PlanRequest {
   tenantId: string;

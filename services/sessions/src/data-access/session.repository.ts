@@ -1,43 +1,41 @@
+import { NotFoundError } from '@converge/errors';
 import {
-  outboxEntry,
   pageQuery,
+  rawCollection,
+  replaceStatement,
   scopedFilter,
   toPage,
-  type OutboxEvent,
+  writeFencedBatch,
+  type AggregateCollection,
   type Page,
   type PageRequest,
+  type PartitionFence,
   type TenantScope,
 } from '@converge/store';
-import { ConflictError, NotFoundError } from '@converge/errors';
 import type { Connection, Model, QueryFilter } from 'mongoose';
-import type { MaintenanceSession, SessionKind, SessionStatus } from '../domain/maintenance-session.ts';
-import type { PlanScripts } from '../domain/plan-scripts.ts';
-import { sessionModel, type SessionDocument } from './session.schema.ts';
+import type {
+  MaintenanceAction,
+  MaintenanceSession,
+  SessionKind,
+  SessionStatus,
+} from '../domain/maintenance-session.ts';
+import { LogLineRepository } from './log-line.repository.ts';
+import type { SessionPlan } from '../domain/session-plan.ts';
+import { PlanRepository } from './plan.repository.ts';
+import {
+  openSessionModel,
+  sessionModel,
+  type OpenSessionDocument,
+  type SessionDocument,
+} from './session.schema.ts';
 
-/** A stored session with its state machine's session and plan scripts read back from their JSON text. */
+/** A stored session with the state machine's session, its actions joined with their plan's items. */
 export interface StoredSession {
   doc: SessionDocument;
   session: MaintenanceSession;
-  scripts: PlanScripts;
 }
 
-export type SessionSummary = Omit<SessionDocument, 'state' | 'scripts' | 'outbox'>;
-
-export interface NewSessionRecord {
-  session: MaintenanceSession;
-  scheduleId: string | null;
-  maintenanceItemId: string | null;
-  wakeAt: number | null;
-  events: readonly OutboxEvent[];
-}
-
-export interface SessionChange {
-  session: MaintenanceSession;
-  wakeAt: number | null;
-  events: readonly OutboxEvent[];
-  scripts?: PlanScripts;
-  planAttempts?: number;
-}
+export type SessionSummary = Omit<SessionDocument, 'state' | 'outbox' | 'outboxSeq'>;
 
 export interface SessionListFilter {
   status?: SessionStatus;
@@ -46,61 +44,51 @@ export interface SessionListFilter {
   kind?: SessionKind;
 }
 
-// Sessions this process wrote last, kept to skip the read before the next transition of the same session.
-const maxRecentSessions = 5_000;
+type StoredAction = Omit<MaintenanceAction, 'item'>;
+type StoredState = Omit<MaintenanceSession, 'actions'> & { actions: StoredAction[] };
 
-const summaryProjection = { state: 0, scripts: 0, outbox: 0, outboxLeaseUntil: 0, outboxLeaseOwner: 0 };
+/** The session as `state` text: its actions without their items, which the plan holds once for every session. */
+export function encodeState(session: MaintenanceSession): string {
+  const stored: StoredState = {
+    ...session,
+    actions: session.actions.map(({ item: _item, ...action }) => action),
+  };
+  return JSON.stringify(stored);
+}
+
+/** The session from its `state` text and its plan (actions are made from the plan's items, in order). */
+export function decodeState(state: string, plan: SessionPlan | undefined): MaintenanceSession {
+  const stored = JSON.parse(state) as StoredState;
+  const actions = stored.actions.map((action, index): MaintenanceAction => {
+    const item = plan?.items[index];
+    if (item === undefined) throw new Error(`session ${stored.id} has an action its plan does not have`);
+    return { ...action, item };
+  });
+  return { ...stored, actions };
+}
+
+const summaryProjection = { state: 0, outbox: 0, outboxSeq: 0 };
 
 export class SessionRepository {
   readonly model: Model<SessionDocument>;
-  /**
-   * The state this process last wrote for each unfinished session it works on. A transition starts from it
-   * without reading; if another writer moved the session on meanwhile, the versioned write misses, the entry is
-   * dropped and the caller starts again from the database.
-   */
-  private readonly recent = new Map<string, StoredSession>();
+  readonly plans: PlanRepository;
+  readonly logLines: LogLineRepository;
+  private readonly open: Model<OpenSessionDocument>;
 
   constructor(conn: Connection) {
     this.model = sessionModel(conn);
+    this.open = openSessionModel(conn);
+    this.plans = new PlanRepository(conn);
+    this.logLines = new LogLineRepository(conn);
   }
 
-  /** Stores a new session with its first events; false when a session with its id exists (a redelivery). */
-  async insert(record: NewSessionRecord): Promise<boolean> {
-    const { session } = record;
-    try {
-      await this.model.create({
-        _id: session.id,
-        tenantId: session.tenantId,
-        computerId: session.computerId,
-        agentId: session.agentId,
-        kind: session.kind,
-        trigger: session.trigger,
-        status: session.status,
-        stage: session.stage,
-        version: session.version,
-        scheduleId: record.scheduleId,
-        maintenanceItemId: record.maintenanceItemId,
-        createdAt: new Date(session.createdAt),
-        finishedAt: null,
-        wakeAt: record.wakeAt === null ? null : new Date(record.wakeAt),
-        planAttempts: 0,
-        state: JSON.stringify(session),
-        scripts: '{}',
-        outbox: record.events.map(outboxEntry),
-      });
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) return false;
-      throw error;
-    }
+  async init(): Promise<void> {
+    await Promise.all([this.model.init(), this.open.init()]);
   }
 
-  /** Any tenant's session: for the orchestration, which acts on events, never on a caller's request. */
-  async load(id: string): Promise<StoredSession | null> {
-    const recent = this.recent.get(id);
-    if (recent !== undefined) return recent;
-    const doc = await this.model.findById(id).lean<SessionDocument>();
-    return doc === null ? null : stored(doc);
+  /** The collection the owner writes, with its partitions' fence documents. */
+  get collection(): AggregateCollection {
+    return rawCollection(this.model);
   }
 
   /** The session in the caller's scope, or `NotFoundError` (one outside it is as absent as a missing one). */
@@ -108,67 +96,9 @@ export class SessionRepository {
     const filter = scopedFilter(scope, { _id: id }) as QueryFilter<SessionDocument>;
     const doc = await this.model.findOne(filter).lean<SessionDocument>();
     if (doc === null) throw new NotFoundError('maintenance session not found');
-    return stored(doc);
-  }
-
-  /**
-   * Writes a transition and its outbox in one single-document update, only if the session is still at the
-   * version the transition started from (`ConflictError` otherwise: the caller reloads and decides again).
-   */
-  async save(previous: StoredSession, change: SessionChange): Promise<void> {
-    const before = previous.doc;
-    const { session } = change;
-    const fields = {
-      status: session.status,
-      stage: session.stage,
-      finishedAt: session.finishedAt === null ? null : new Date(session.finishedAt),
-      wakeAt: change.wakeAt === null ? null : new Date(change.wakeAt),
-      state: JSON.stringify(session),
-      ...(change.scripts === undefined ? {} : { scripts: JSON.stringify(change.scripts) }),
-      ...(change.planAttempts === undefined ? {} : { planAttempts: change.planAttempts }),
-    };
-    // updateOne, not findOneAndUpdate: the caller has the new state already, so nothing needs to come back.
-    const written = await this.model.updateOne(
-      { _id: before._id, version: before.version },
-      { $set: fields, $inc: { version: 1 }, $push: { outbox: { $each: change.events.map(outboxEntry) } } },
-    );
-    if (written.matchedCount === 0) {
-      this.recent.delete(before._id);
-      if ((await this.model.exists({ _id: before._id })) === null) {
-        throw new NotFoundError('maintenance session not found');
-      }
-      throw new ConflictError(`maintenance session changed since version ${before.version}`);
-    }
-    this.recent.delete(before._id);
-    if (session.finishedAt !== null) return;
-    const { outbox: _sent, ...rest } = before;
-    this.recent.set(before._id, {
-      doc: { ...rest, ...fields, outbox: [], version: before.version + 1 },
-      session,
-      scripts: change.scripts ?? previous.scripts,
-    });
-    if (this.recent.size > maxRecentSessions) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
-  }
-
-  /** Ids of sessions due at `now`, earliest first. */
-  async due(now: number, limit: number): Promise<string[]> {
-    const docs = await this.model
-      .find({ wakeAt: { $lte: new Date(now) } }, { _id: 1 })
-      .sort({ wakeAt: 1 })
-      .limit(limit)
-      .lean<{ _id: string }[]>();
-    return docs.map((doc) => doc._id);
-  }
-
-  /** Ids of an agent's sessions in one of `statuses`. */
-  async ofAgent(agentId: string, statuses: readonly SessionStatus[]): Promise<string[]> {
-    const docs = await this.model
-      .find({ agentId, status: { $in: [...statuses] } }, { _id: 1 })
-      .lean<{ _id: string }[]>();
-    return docs.map((doc) => doc._id);
+    const [stored] = await this.withSessions([doc]);
+    if (stored === undefined) throw new NotFoundError('maintenance session not found');
+    return stored;
   }
 
   async list(
@@ -190,12 +120,65 @@ export class SessionRepository {
       .lean<SessionSummary[]>();
     return toPage(docs, request);
   }
-}
 
-function stored(doc: SessionDocument): StoredSession {
-  return {
-    doc,
-    session: JSON.parse(doc.state) as MaintenanceSession,
-    scripts: JSON.parse(doc.scripts) as PlanScripts,
-  };
+  /** The sessions with these ids, any tenant's: for their owner, which acts on commands, never on a caller's scope. */
+  async byIds(ids: readonly string[]): Promise<StoredSession[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.model.find({ _id: { $in: [...ids] } }).lean<SessionDocument[]>();
+    return this.withSessions(docs);
+  }
+
+  /** Which of these sessions exist. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const docs = await this.model.find({ _id: { $in: [...ids] } }, { _id: 1 }).lean<{ _id: string }[]>();
+    return new Set(docs.map((doc) => doc._id));
+  }
+
+  /** The open sessions of a partition: what its new owner loads. */
+  async openOf(partition: number): Promise<StoredSession[]> {
+    const open = await this.open.find({ partition }, { _id: 1 }).lean<{ _id: string }[]>();
+    return this.byIds(open.map((entry) => entry._id));
+  }
+
+  /** Records sessions as open (one insert; ones recorded already are skipped). */
+  async markOpen(entries: readonly OpenSessionDocument[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.open.insertMany(entries, { ordered: false, lean: true }).catch((error: unknown) => {
+      const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
+      if (!Array.isArray(writeErrors) || writeErrors.some((writeError) => writeError.code !== 11000))
+        throw error;
+    });
+  }
+
+  /** Forgets sessions that are finished and whose last events were sent. */
+  async markClosed(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.open.deleteMany({ _id: { $in: [...ids] } });
+  }
+
+  /**
+   * Writes the documents one batch of the owner changed, fenced (see `writeFencedBatch`): each on condition that
+   * it is still at the version the owner last wrote (0 for a new session).
+   */
+  async writeBatch(
+    fence: PartitionFence,
+    writes: readonly { doc: SessionDocument; previousVersion: number }[],
+    sentSeq: number,
+  ): Promise<void> {
+    await writeFencedBatch(
+      this.collection,
+      fence,
+      writes.map(({ doc, previousVersion }) => replaceStatement(doc._id, previousVersion, doc)),
+      sentSeq,
+    );
+  }
+
+  private async withSessions(docs: readonly SessionDocument[]): Promise<StoredSession[]> {
+    const planIds = docs.flatMap((doc) => (doc.planId === null ? [] : [doc.planId]));
+    const plans = await this.plans.load(planIds);
+    return docs.map((doc) => ({
+      doc,
+      session: decodeState(doc.state, doc.planId === null ? undefined : plans.get(doc.planId)),
+    }));
+  }
 }

@@ -1,10 +1,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
-import { outboxPlugin, type OutboxFields } from '@converge/store';
+import type { StoredOutboxEntry } from '@converge/store';
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { PlanScript } from '../domain/plan-scripts.ts';
 import type {
-  MaintenanceSession,
   SessionKind,
   SessionStage,
   SessionStatus,
@@ -12,12 +10,16 @@ import type {
 } from '../domain/maintenance-session.ts';
 
 /**
- * One maintenance session. The state machine's session is kept whole as JSON text (`state`): it is read and
- * written whole by every transition, and as text it cannot trip over FerretDB v1's limits on keys (a task
- * parameter named `a.b`). The fields lists and the ticker query are copied beside it.
+ * One maintenance session, written whole by its owner (docs/architecture.md §9). The state machine's session is
+ * kept as JSON text (`state`) without its plan's items, which live once per distinct plan (`planId`); the fields
+ * lists filter on are copied beside it.
  */
-export interface SessionDocument extends OutboxFields {
+export interface SessionDocument {
   _id: string;
+  /** Writes of this document so far: the condition of the owner's next write. */
+  version: number;
+  /** The Kafka partition of `sessions.session-commands` that owns the session. */
+  partition: number;
   tenantId: string;
   computerId: string;
   agentId: string;
@@ -25,26 +27,42 @@ export interface SessionDocument extends OutboxFields {
   trigger: SessionTrigger;
   status: SessionStatus;
   stage: SessionStage;
-  version: number;
   scheduleId: string | null;
   /** The one maintenance item of a single-item session. */
   maintenanceItemId: string | null;
   createdAt: Date;
   finishedAt: Date | null;
-  /** When the ticker must look at the session next; null when only an event can move it. */
-  wakeAt: Date | null;
+  /** The plan the session runs (its id in `plans`), null until it arrived. */
+  planId: string | null;
   /** Plan requests that failed for a reason that may pass (deployments unreachable): spaces the next one. */
   planAttempts: number;
+  /** The latest gateway connection epoch of the session's agent that the session heard of. */
+  agentEpoch: number;
+  /** The session without its plan's items, JSON text (keys like `a.b` in parameters stay out of the store's way). */
   state: string;
-  /** The plan's scripts by script id, JSON text: what a command for a step runs. */
-  scripts: string;
+  /** What the write that stored this version produced, and that write's batch: re-sent if that batch's send never completed. */
+  outbox: StoredOutboxEntry[];
+  outboxSeq: number;
 }
 
-export type { MaintenanceSession, PlanScript };
+const outboxEntrySchema = new Schema<StoredOutboxEntry>(
+  {
+    id: { type: String, required: true },
+    type: { type: String, required: true },
+    topic: { type: String, required: true },
+    subject: { type: String, required: true },
+    tenantId: { type: String },
+    data: { type: String, required: true },
+    time: { type: Date, required: true },
+  },
+  { _id: false },
+);
 
 const sessionSchema = new Schema<SessionDocument>(
   {
     _id: { type: String, required: true },
+    version: { type: Number, required: true },
+    partition: { type: Number, required: true },
     tenantId: { type: String, required: true },
     computerId: { type: String, required: true },
     agentId: { type: String, required: true },
@@ -52,23 +70,19 @@ const sessionSchema = new Schema<SessionDocument>(
     trigger: { type: String, required: true },
     status: { type: String, required: true },
     stage: { type: String, required: true },
-    version: { type: Number, required: true },
     scheduleId: { type: String, default: null },
     maintenanceItemId: { type: String, default: null },
     createdAt: { type: Date, required: true },
     finishedAt: { type: Date, default: null },
-    wakeAt: { type: Date, default: null },
+    planId: { type: String, default: null },
     planAttempts: { type: Number, default: 0 },
+    agentEpoch: { type: Number, default: 0 },
     state: { type: String, required: true },
-    scripts: { type: String, default: '{}' },
+    outbox: { type: [outboxEntrySchema], default: [] },
+    outboxSeq: { type: Number, default: 0 },
   },
   { versionKey: false },
 );
-outboxPlugin(sessionSchema);
-// The ticker: sessions due now, earliest first.
-sessionSchema.index({ wakeAt: 1 });
-// An agent's connect or disconnect finds its sessions that wait for it or run on it.
-sessionSchema.index({ agentId: 1, status: 1 });
 // Lists: a tenant's sessions newest first, one computer's history, one schedule's sessions.
 sessionSchema.index({ tenantId: 1, createdAt: -1 });
 sessionSchema.index({ computerId: 1, createdAt: -1 });
@@ -76,4 +90,26 @@ sessionSchema.index({ scheduleId: 1, status: 1 });
 
 export function sessionModel(conn: Connection): Model<SessionDocument> {
   return conn.model<SessionDocument>('MaintenanceSession', sessionSchema, 'sessions');
+}
+
+/** A session its owner must load at take-over: unfinished, or finished in a batch whose send may not have completed. */
+export interface OpenSessionDocument {
+  _id: string;
+  partition: number;
+}
+
+const openSessionSchema = new Schema<OpenSessionDocument>(
+  {
+    _id: { type: String, required: true },
+    partition: { type: Number, required: true },
+  },
+  { versionKey: false },
+);
+
+/**
+ * The open sessions, one small document each: what a take-over reads to find its partition's sessions, where a
+ * search of the sessions themselves would read every session ever run.
+ */
+export function openSessionModel(conn: Connection): Model<OpenSessionDocument> {
+  return conn.model<OpenSessionDocument>('OpenSession', openSessionSchema, 'open_sessions');
 }

@@ -5,6 +5,7 @@ import {
   sessionKinds,
   sessionStages,
   sessionStatuses,
+  sessionTriggers,
   type ActionResult,
   type ActionStatus,
   type ActionType,
@@ -12,15 +13,13 @@ import {
   type SessionKind,
   type SessionStage,
   type SessionStatus,
+  type SessionTrigger,
 } from '@converge/contracts';
 
 /**
  * The maintenance session as the sessions service persists it: one plain, JSON-serialisable document per
  * session (no Maps, no Dates: times are epoch milliseconds), changed only by `applySessionEvent`.
  */
-
-export const sessionTriggers = ['technician', 'api', 'schedule', 'onboarding'] as const;
-export type SessionTrigger = (typeof sessionTriggers)[number];
 
 // The lists are the wire contract's, so the domain and its events cannot drift apart.
 export {
@@ -30,12 +29,14 @@ export {
   sessionKinds,
   sessionStages,
   sessionStatuses,
+  sessionTriggers,
   type ActionResult,
   type ActionStatus,
   type ActionType,
   type SessionKind,
   type SessionStage,
   type SessionStatus,
+  type SessionTrigger,
 };
 
 /** Statuses a session never leaves. */
@@ -141,9 +142,11 @@ export interface MaintenanceAction {
   /** Desired version, or "true" for tasks that test compliance. */
   desired: string | null;
   commands: CommandRecord[];
-  /** The most recent lines only; `droppedLogLines` counts what was let go. */
-  log: string[];
-  droppedLogLines: number;
+  /**
+   * Lines logged so far. The lines themselves leave the session as log-line events (numbered by `index`), so a
+   * chatty script does not grow the session; the service keeps the most recent ones per action.
+   */
+  logLines: number;
 }
 
 export interface MaintenanceSession {
@@ -232,6 +235,8 @@ export type PublishedSessionEvent =
       actionId: string;
       commandId: string;
       line: string;
+      /** The line's number within its action's log, from 0. */
+      index: number;
     };
 
 export interface SessionTransition {

@@ -1,6 +1,13 @@
 import { ValidationError } from '@converge/errors';
 import type { PlannedItem } from './maintenance-session.ts';
+import type { PlanScripts } from './plan-scripts.ts';
 import { parseVersion } from '@converge/versions';
+
+/** What a session runs: its items in order (each becomes an action), and the scripts their steps name by id. */
+export interface SessionPlan {
+  items: PlannedItem[];
+  scripts: PlanScripts;
+}
 
 /** The plan from deployments breaks a rule the state machine relies on; the session cannot start from it. */
 export class InvalidPlanError extends ValidationError {

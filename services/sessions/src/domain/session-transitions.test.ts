@@ -76,6 +76,13 @@ class SessionDriver {
     return this.apply({ type: 'command-result', commandId, outcome, exitCode, lastLine });
   }
 
+  /** The lines the session logged for an action, in order. */
+  logOf(actionId: string): string[] {
+    return this.published.flatMap((event) =>
+      event.type === 'log-line' && event.actionId === actionId ? [event.line] : [],
+    );
+  }
+
   /** The run-script commands of the last transition, as "action:step". */
   lastRuns(): string[] {
     return this.last.commands.flatMap((c) => (c.type === 'run-script' ? [`${c.actionId}:${c.step}`] : []));
@@ -319,7 +326,7 @@ describe('maintenance session state machine', () => {
     const late = d.answer('s1:a:install', '');
     expect(late.commands).toEqual([]);
     expect(late.session.version).toBe(cancelled.session.version + 1);
-    expect(d.action('a').log).toEqual(['late result ignored: install completed (exit code 0)']);
+    expect(d.logOf('a')).toEqual(['late result ignored: install completed (exit code 0)']);
     expect(d.action('a').result).toBe('cancelled');
     expect(d.session.status).toBe('cancelled');
     expect(d.apply({ type: 'cancel-requested', reason: 'again' }).session).toBe(late.session);
@@ -390,7 +397,7 @@ describe('maintenance session state machine', () => {
     expect(d.action('a')).toMatchObject({ result: 'indeterminable', reason: 'detect timed out' });
     expect(d.session.status).toBe('failed');
     d.answer('s1:a:detect', '');
-    expect(d.action('a').log.at(-1)).toBe('late result ignored: detect completed (exit code 0)');
+    expect(d.logOf('a').at(-1)).toBe('late result ignored: detect completed (exit code 0)');
     expect(d.action('a').result).toBe('indeterminable');
   });
 
@@ -430,22 +437,27 @@ describe('maintenance session state machine', () => {
     expect(d.apply({ type: 'timeout-tick' }).session.status).toBe('pending-connectivity');
   });
 
-  it('logs output lines once per chunk, keeping only the most recent lines in the session', () => {
+  it('logs output lines once per chunk, numbered per action, without keeping them in the session', () => {
     const d = new SessionDriver();
     d.plan(software('a'));
     const chunk = d.apply({ type: 'output-chunk', commandId: 's1:a:detect', seq: 0, data: 'one\r\ntwo\n\n' });
+    const line = { type: 'log-line', sessionId: 's1', version: 3, actionId: 'a', commandId: 's1:a:detect' };
     expect(chunk.events).toEqual([
-      { type: 'log-line', sessionId: 's1', version: 3, actionId: 'a', commandId: 's1:a:detect', line: 'one' },
-      { type: 'log-line', sessionId: 's1', version: 3, actionId: 'a', commandId: 's1:a:detect', line: 'two' },
+      { ...line, line: 'one', index: 0 },
+      { ...line, line: 'two', index: 1 },
     ]);
     expect(d.apply({ type: 'output-chunk', commandId: 's1:a:detect', seq: 0, data: 'one' }).session).toBe(
       chunk.session,
     );
     const lines = Array.from({ length: maxLogLinesPerAction + 5 }, (_, i) => `line ${i}`).join('\n');
-    d.apply({ type: 'output-chunk', commandId: 's1:a:detect', seq: 1, data: lines });
-    expect(d.action('a').log).toHaveLength(maxLogLinesPerAction);
-    expect(d.action('a').log.at(-1)).toBe(`line ${maxLogLinesPerAction + 4}`);
-    expect(d.action('a').droppedLogLines).toBe(7);
+    const chatty = d.apply({ type: 'output-chunk', commandId: 's1:a:detect', seq: 1, data: lines });
+    expect(d.action('a').logLines).toBe(maxLogLinesPerAction + 7);
+    expect(chatty.events.at(-1)).toMatchObject({
+      line: `line ${maxLogLinesPerAction + 4}`,
+      index: maxLogLinesPerAction + 6,
+    });
+    // The state does not grow with the log: only the count changed.
+    expect(JSON.stringify(d.session).length).toBe(JSON.stringify(chunk.session).length + 2);
   });
 
   it('rejects a plan whose prerequisite is not earlier in it, or whose desired version is not a version', () => {

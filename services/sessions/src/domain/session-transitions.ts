@@ -149,8 +149,7 @@ function newAction(item: PlannedItem): MaintenanceAction {
     detected: null,
     desired: desiredValue(item),
     commands: [],
-    log: [],
-    droppedLogLines: 0,
+    logLines: 0,
   };
 }
 

@@ -24,9 +24,12 @@ export interface SessionWork {
   changed: boolean;
 }
 
-/** Persisted log lines per action: enough to explain a failure without letting a chatty script grow the document. */
+/** Log lines kept per action (the most recent ones): enough to explain a failure, bounded for a chatty script. */
 export const maxLogLinesPerAction = 200;
 const maxLogLineLength = 2000;
+
+/** The sequence number of the words that close a command's output (why it did not run to an exit): after any chunk. */
+export const finalWordsSeq = 2 ** 31;
 
 /** Time the agent gets beyond a script's own timeout to report it, before the session gives up waiting. */
 export const resultGraceMs = 60_000;
@@ -48,7 +51,7 @@ export function actionFor(work: SessionWork, index: number): MaintenanceAction {
   const current = work.session.actions[index];
   if (current === undefined) throw new RangeError(`no action at ${index}`);
   if (work.touched.has(index)) return current;
-  const copy = { ...current, commands: current.commands.slice(), log: current.log.slice() };
+  const copy = { ...current, commands: current.commands.slice() };
   work.session.actions[index] = copy;
   work.touched.add(index);
   work.changed = true;
@@ -148,11 +151,6 @@ export function settleAction(
 export function appendLog(work: SessionWork, actionIndex: number, commandId: string, text: string): void {
   const action = actionFor(work, actionIndex);
   const line = text.length > maxLogLineLength ? `${text.slice(0, maxLogLineLength)}…` : text;
-  action.log.push(line);
-  if (action.log.length > maxLogLinesPerAction) {
-    action.log.shift();
-    action.droppedLogLines++;
-  }
   work.logLines.push({
     type: 'log-line',
     sessionId: work.session.id,
@@ -160,7 +158,9 @@ export function appendLog(work: SessionWork, actionIndex: number, commandId: str
     actionId: action.id,
     commandId,
     line,
+    index: action.logLines,
   });
+  action.logLines++;
 }
 
 /**

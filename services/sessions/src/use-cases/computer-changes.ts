@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ComputerChanged } from '@converge/contracts';
 import type { ComputerDocument, ComputerRepository } from '../data-access/computer.repository.ts';
-import type { SessionOrchestrator } from './session-orchestrator.ts';
+import type { SessionCommands } from './session-commands.ts';
 
 /** A UUID-shaped id derived from `name`: the same trigger always names the same session. */
 export function derivedSessionId(name: string): string {
@@ -24,12 +24,12 @@ function projection(data: ComputerChanged): ComputerDocument {
 
 /**
  * Keeps the computer projection, and starts the onboarding session when identity says a computer needs
- * onboarding. The session id comes from the computer and the snapshot's version, and the session is started
- * before the projection moves on: a crash in between, or a redelivery, starts nothing twice.
+ * onboarding. The session id comes from the computer and the snapshot's version, and its start is sent before
+ * the projection moves on: a crash in between, or a redelivery, sends it again, and its owner starts it once.
  */
 export async function applyComputerChange(
   computers: ComputerRepository,
-  orchestrator: SessionOrchestrator,
+  commands: SessionCommands,
   data: ComputerChanged,
 ): Promise<void> {
   const computer = projection(data);
@@ -38,14 +38,18 @@ export async function applyComputerChange(
   const becameDue =
     computer.onboardingStatus === 'needs-onboarding' && previous?.onboardingStatus !== 'needs-onboarding';
   if (becameDue && computer.agentId !== null && !computer.deleted && !computer.excludedFromMaintenance) {
-    await orchestrator.start({
-      id: derivedSessionId(`onboarding:${computer._id}:${String(computer.version)}`),
-      tenantId: computer.tenantId,
-      computerId: computer._id,
-      agentId: computer.agentId,
-      kind: 'onboarding',
-      trigger: 'onboarding',
-    });
+    await commands.start([
+      {
+        sessionId: derivedSessionId(`onboarding:${computer._id}:${String(computer.version)}`),
+        tenantId: computer.tenantId,
+        computerId: computer._id,
+        agentId: computer.agentId,
+        kind: 'onboarding',
+        trigger: 'onboarding',
+        maintenanceItemId: null,
+        scheduleId: null,
+      },
+    ]);
   }
   await computers.upsertIfNewer(computer);
 }

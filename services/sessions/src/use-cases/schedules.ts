@@ -28,7 +28,8 @@ import {
   type ScheduleTiming,
 } from '../domain/schedule.ts';
 import { derivedSessionId } from './computer-changes.ts';
-import { sessionAgentOf, type TriggerDeps } from './session-triggers.ts';
+import type { SessionStart } from './session-commands.ts';
+import { sessionAgentOf, startsPerSend, type TriggerDeps } from './session-triggers.ts';
 
 export interface ScheduleDeps extends TriggerDeps {
   schedules: ScheduleRepository;
@@ -267,12 +268,17 @@ export async function cancelScheduleSessions(
   for (const status of unfinishedStatuses) {
     let cursor: string | undefined;
     do {
-      // Each page is read after the previous one was cancelled; cancelled sessions have left the status.
-      const page = await deps.sessions.list(scope, { scheduleId: id, status }, { limit: 200 });
-      for (const session of page.items) {
-        await deps.orchestrator.apply(session._id, { type: 'cancel-requested', reason });
-        cancelled++;
-      }
+      const page = await deps.sessions.list(
+        scope,
+        { scheduleId: id, status },
+        { limit: 200, ...(cursor === undefined ? {} : { cursor }) },
+      );
+      // The owners apply the cancels when they read them; a session that finished meanwhile stays as it is.
+      await deps.commands.cancelAll(
+        page.items.map((session) => ({ sessionId: session._id, tenantId: session.tenantId })),
+        reason,
+      );
+      cancelled += page.items.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
   }
@@ -341,6 +347,7 @@ async function startOccurrence(
     started: 0,
     passedOver: 0,
   };
+  const starts: SessionStart[] = [];
   for (const computer of computers) {
     const agent = sessionAgentOf(computer);
     if ('reason' in agent) {
@@ -349,8 +356,8 @@ async function startOccurrence(
     }
     // The computer projection has no time zone yet, so each computer keeps the schedule's.
     const times = computerSessionTimes(timing, firing, null, deps.clock());
-    const session = await deps.orchestrator.start({
-      id: derivedSessionId(`schedule:${schedule._id}:${String(firing.at)}:${computer._id}`),
+    starts.push({
+      sessionId: derivedSessionId(`schedule:${schedule._id}:${String(firing.at)}:${computer._id}`),
       tenantId: computer.tenantId,
       computerId: computer._id,
       agentId: agent.agentId,
@@ -361,8 +368,14 @@ async function startOccurrence(
       startAt: times.startAt,
       notAfter: times.notAfter,
     });
-    if (session !== null) fired.started++;
   }
+  // A firing taken over after a crash sends every start again (the owners start each session once), but counts
+  // only the sessions it started.
+  const existing = await deps.sessions.existing(starts.map((start) => start.sessionId));
+  for (let from = 0; from < starts.length; from += startsPerSend) {
+    await deps.commands.start(starts.slice(from, from + startsPerSend));
+  }
+  fired.started = starts.filter((start) => !existing.has(start.sessionId)).length;
   return fired;
 }
 

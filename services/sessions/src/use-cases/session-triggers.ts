@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { authorize, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { ConflictError, ValidationError } from '@converge/errors';
-import { allTenants, asTenantId } from '@converge/store';
+import { asTenantId } from '@converge/store';
 import type { ComputerDocument, ComputerRepository } from '../data-access/computer.repository.ts';
 import type { SessionRepository, StoredSession } from '../data-access/session.repository.ts';
 import {
@@ -9,13 +10,17 @@ import {
   type SessionKind,
   type SessionTrigger,
 } from '../domain/maintenance-session.ts';
-import type { SessionOrchestrator } from './session-orchestrator.ts';
+import type { RequestOutcome } from './session-batch.ts';
+import type { SessionCommands, SessionStart } from './session-commands.ts';
 
 export interface TriggerDeps {
   sessions: SessionRepository;
   computers: ComputerRepository;
-  orchestrator: SessionOrchestrator;
+  commands: SessionCommands;
 }
+
+/** How long a request waits for the owner of a session to apply its change before answering 202. */
+export const ownerAnswerTimeoutMs = 5_000;
 
 /** Which computers "run now" is for: listed ones, one tenant's, or all the caller may see. */
 export type RunTarget = { computerIds: string[] } | { tenantId: string } | { allComputers: true };
@@ -30,6 +35,9 @@ export interface RunOutcome {
   started: { sessionId: string; computerId: string }[];
   skipped: { computerId: string; reason: string }[];
 }
+
+/** Starts sent per Kafka request: well under the broker's request size limit. */
+export const startsPerSend = 1_000;
 
 /** People sign in as users; partner integrations as OAuth clients. */
 function triggerOf(principal: Principal): SessionTrigger {
@@ -72,21 +80,28 @@ export async function runNow(
       if (!found.has(id)) outcome.skipped.push({ computerId: id, reason: 'computer not found' });
     }
   }
+  const starts: SessionStart[] = [];
   for (const computer of computers) {
     const agent = sessionAgentOf(computer);
     if ('reason' in agent) {
       outcome.skipped.push({ computerId: computer._id, reason: agent.reason });
       continue;
     }
-    const session = await deps.orchestrator.start({
+    starts.push({
+      sessionId: randomUUID(),
       tenantId: computer.tenantId,
       computerId: computer._id,
       agentId: agent.agentId,
       kind: request.kind,
       trigger: triggerOf(principal),
       maintenanceItemId: request.maintenanceItemId ?? null,
+      scheduleId: null,
     });
-    if (session !== null) outcome.started.push({ sessionId: session.id, computerId: computer._id });
+    outcome.started.push({ sessionId: starts.at(-1)?.sessionId ?? '', computerId: computer._id });
+  }
+  // The answer waits (a little) for the owners to create the sessions, so that they can be read at once.
+  for (let from = 0; from < starts.length; from += startsPerSend) {
+    await deps.commands.start(starts.slice(from, from + startsPerSend), { waitMs: ownerAnswerTimeoutMs });
   }
   return outcome;
 }
@@ -102,19 +117,27 @@ async function sessionToChange(
   return stored;
 }
 
-/** Cancels a session that has not finished; a finished one cannot be cancelled (409). */
+/**
+ * Cancels a session that has not finished; a finished one cannot be cancelled (409). The session's owner applies
+ * the cancel: the outcome comes back when it did, or undefined if it did not answer in time (the cancel still
+ * stands and is applied when the owner gets to it).
+ */
 export async function cancelSession(
   deps: TriggerDeps,
   principal: Principal,
   sessionId: string,
-): Promise<StoredSession> {
+): Promise<RequestOutcome | undefined> {
   const stored = await sessionToChange(deps, principal, sessionId);
-  if (finalSessionStatuses.includes(stored.session.status)) {
-    throw new ConflictError(`the session is ${stored.session.status} already`);
-  }
+  const finished = (status: string) => new ConflictError(`the session is ${status} already`);
+  if (finalSessionStatuses.includes(stored.session.status)) throw finished(stored.session.status);
   const who = principal.name ?? principal.subject;
-  await deps.orchestrator.apply(sessionId, { type: 'cancel-requested', reason: `cancelled by ${who}` });
-  return deps.sessions.get(allTenants, sessionId);
+  const outcome = await deps.commands.cancel(
+    { sessionId, tenantId: stored.session.tenantId },
+    `cancelled by ${who}`,
+    ownerAnswerTimeoutMs,
+  );
+  if (outcome?.outcome === 'finished') throw finished(outcome.status);
+  return outcome;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { SessionSummary, StoredSession } from '../../data-access/session.repository.ts';
+import { maxLogLinesPerAction } from '../../domain/session-work.ts';
 
 /** A session in a list: what the document holds beside the state machine's state. */
 export function sessionSummaryView(doc: SessionSummary) {
@@ -18,8 +19,11 @@ export function sessionSummaryView(doc: SessionSummary) {
   };
 }
 
-/** A session with its actions. Parameters (secrets among them) and script ids stay inside the service. */
-export function sessionView(stored: StoredSession) {
+/**
+ * A session with its actions and their kept log lines. Parameters (secrets among them) and script ids stay
+ * inside the service.
+ */
+export function sessionView(stored: StoredSession, logs: ReadonlyMap<string, string[]>) {
   const { doc, session } = stored;
   return {
     ...sessionSummaryView(doc),
@@ -35,8 +39,8 @@ export function sessionView(stored: StoredSession) {
       reason: action.reason,
       detected: action.detected,
       desired: action.desired,
-      log: action.log,
-      droppedLogLines: action.droppedLogLines,
+      log: logs.get(action.id) ?? [],
+      droppedLogLines: Math.max(0, action.logLines - maxLogLinesPerAction),
     })),
   };
 }

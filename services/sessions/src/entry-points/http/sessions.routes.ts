@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import { authorize, tenantScopeOf } from '@converge/access';
 import { ValidationError } from '@converge/errors';
 import { principalOf } from '@converge/http';
-import { asTenantId } from '@converge/store';
+import { asTenantId, type TenantScope } from '@converge/store';
 import type { SessionListFilter } from '../../data-access/session.repository.ts';
 import {
   finalSessionStatuses,
@@ -73,14 +73,31 @@ export function sessionsRoutes(router: Router, deps: TriggerDeps & { live: Sessi
     res.json({ items: page.items.map(sessionSummaryView), nextCursor: page.nextCursor });
   });
 
+  /** The session with its actions' kept log lines, as the API shows it. */
+  const readSession = async (scope: TenantScope, sessionId: string) => {
+    const stored = await deps.sessions.get(scope, sessionId);
+    return sessionView(stored, await deps.sessions.logLines.recent(stored.session));
+  };
+
   router.get('/sessions/:sessionId', async (req, res) => {
     const principal = principalOf(res);
     authorize(principal, 'read');
-    res.json(sessionView(await deps.sessions.get(tenantScopeOf(principal), req.params.sessionId)));
+    res.json(await readSession(tenantScopeOf(principal), req.params.sessionId));
   });
 
   router.post('/sessions/:sessionId/cancel', async (req, res) => {
-    res.json(sessionView(await cancelSession(deps, principalOf(res), req.params.sessionId)));
+    const principal = principalOf(res);
+    const { sessionId } = req.params;
+    const outcome = await cancelSession(deps, principal, sessionId);
+    if (outcome === undefined) {
+      // The owner has not applied it yet; it will.
+      res
+        .status(202)
+        .location(`/api/v1/sessions/${encodeURIComponent(sessionId)}`)
+        .json({ sessionId });
+      return;
+    }
+    res.json(await readSession(tenantScopeOf(principal), sessionId));
   });
 
   router.post('/sessions/:sessionId/rerun', async (req, res) => {
@@ -124,7 +141,7 @@ export function sessionsRoutes(router: Router, deps: TriggerDeps & { live: Sessi
     res.on('close', finish);
     let snapshot;
     try {
-      snapshot = await deps.sessions.get(scope, sessionId);
+      snapshot = await readSession(scope, sessionId);
     } catch (error) {
       // Nothing was written yet: the error handler answers with a problem.
       finished = true;
@@ -139,11 +156,11 @@ export function sessionsRoutes(router: Router, deps: TriggerDeps & { live: Sessi
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    res.write(`event: session\ndata: ${JSON.stringify(sessionView(snapshot))}\n\n`);
+    res.write(`event: session\ndata: ${JSON.stringify(snapshot)}\n\n`);
     writeLive = (text) => {
       if (!finished) res.write(text);
     };
     for (const text of pending.splice(0)) writeLive(text);
-    if (finalSessionStatuses.includes(snapshot.session.status)) finish();
+    if (finalSessionStatuses.includes(snapshot.status)) finish();
   });
 }

@@ -1,0 +1,23 @@
+import type { Bus, OwnedSubscription } from '@converge/bus';
+import { topics } from '@converge/contracts';
+import type { SessionOwner } from '../../use-cases/session-owner.ts';
+import { sessionInputsOf } from './session-inputs.ts';
+
+/**
+ * The owner's two topics, co-partitioned by session id: the sessions' commands (starts, cancels, agent
+ * connectivity) and the agents' results and output, so one process sees everything about a session, in order.
+ */
+export function ownSessions(
+  bus: Bus,
+  owner: SessionOwner,
+  opts: { groupId: string },
+): Promise<OwnedSubscription> {
+  return bus.subscribeOwned({
+    groupId: opts.groupId,
+    topics: [topics.sessionCommands, topics.commandResults],
+    fromBeginning: true,
+    takeOver: owner.takeOver,
+    release: owner.release,
+    handleBatch: (partition, events) => owner.handleBatch(partition, events.flatMap(sessionInputsOf)),
+  });
+}
