@@ -1,4 +1,4 @@
-import { bool, csv, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
+import { bool, csv, duration, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
 import { canonicalHardwareUuid } from './domain/hardware-identifiers.ts';
 
 /**
@@ -27,9 +27,12 @@ export const config = loadConfig(
       IDENTITY_ONBOARDING_ENABLED: bool().default(true),
       // A computer offline for longer is stale: listed as such and without an inferred primary person.
       IDENTITY_STALE_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-      // Partitions of the agent events handled at once; facts of different agents may race, which the store's
-      // unique identity key resolves.
+      // Partitions handled at once, by the router of agent events and by the owner of computers each.
       IDENTITY_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+      // How long a technician's change waits for the computer's owner to apply it before it is answered 202.
+      IDENTITY_REQUEST_TIMEOUT: duration().default(5_000),
+      // Computers an owner process keeps in memory (about 3 KB each); others are read again when needed.
+      IDENTITY_HELD_COMPUTERS: z.coerce.number().int().min(1).default(200_000),
     })
     .transform((env) => ({
       ...serviceConfig(env),
@@ -45,6 +48,8 @@ export const config = loadConfig(
         // (or a test run) reads every event itself.
         groupPrefix: `${env.MONGO_DATABASE_PREFIX}.identity`,
       },
+      requestTimeoutMs: env.IDENTITY_REQUEST_TIMEOUT,
+      heldComputers: env.IDENTITY_HELD_COMPUTERS,
     })),
 );
 

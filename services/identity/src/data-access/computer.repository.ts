@@ -1,28 +1,18 @@
 import type { Connection, QueryFilter } from 'mongoose';
 import type { DeviceType, OnboardingStatus } from '@converge/contracts';
-import { ConflictError } from '@converge/errors';
 import {
-  isDuplicateKeyError,
-  outboxEntry,
+  rawCollection,
+  replaceStatement,
   TenantRepository,
-  updateVersioned,
-  withOutbox,
-  type OutboxEvent,
+  writeFencedBatch,
+  type AggregateCollection,
   type Page,
   type PageRequest,
+  type PartitionFence,
   type TenantScope,
 } from '@converge/store';
+import type { AgentRoute, MachineLookup } from './computer-lookup.ts';
 import { computerModel, type ComputerDocument } from './computer.schema.ts';
-
-/** Another computer holds the identity key a write wanted: the write is identified again, or refused. */
-export class DuplicateIdentityError extends ConflictError {
-  readonly identityKey: string;
-
-  constructor(identityKey: string) {
-    super('another computer already holds this hardware identity');
-    this.identityKey = identityKey;
-  }
-}
 
 export interface ComputerFilter {
   tenantId?: string;
@@ -39,13 +29,33 @@ export interface ComputerFilter {
   stale?: { value: boolean; before: Date };
 }
 
+/** What an owner's batch record says: the last batch written, and the computers it wrote. */
+export interface BatchRecord {
+  _id: string;
+  /** The batch's sequence number (also the record's version: one write per batch). */
+  version: number;
+  computerIds: string[];
+}
+
+/** A document of the computers collection: a computer, or a lookup or batch record of the owners. */
+export type StoredDocument = ComputerDocument | MachineLookup | AgentRoute | BatchRecord;
+
+/** A new document that the owner's fenced write does not carry (see `insertNew`), and why it was refused. */
+export interface RefusedInsert {
+  id: string;
+  /** The store's error code: 11000 when a unique index (`_id` or the identity key) refused it. */
+  code: number | undefined;
+}
+
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** What a save may change: everything but the id, the version (the save increments it) and the outbox. */
-type Mutable = Partial<Omit<ComputerDocument, '_id' | 'version' | 'outbox'>>;
-
+/**
+ * The computers collection. Besides the computers it holds what their owners write with them in one fenced batch
+ * (docs/architecture.md §9): the partitions' fences and batch records, and the lookups (computer-lookup.ts). Reads
+ * for technicians see computers only.
+ */
 export class ComputerRepository extends TenantRepository<ComputerDocument> {
   constructor(conn: Connection) {
     super(computerModel(conn));
@@ -55,47 +65,78 @@ export class ComputerRepository extends TenantRepository<ComputerDocument> {
     return this.model;
   }
 
-  /** A computer by id across tenants, for the consumers (agents carry no caller scope). */
-  async findAnyById(id: string): Promise<ComputerDocument | null> {
-    return this.model.findById(id).lean<ComputerDocument>();
+  /** The collection the owners write, with their partitions' fences. */
+  get collection(): AggregateCollection {
+    return rawCollection(this.model);
   }
 
-  /** Stores a new computer and its events in one insert; `DuplicateIdentityError` when its key is taken. */
-  async create(doc: Omit<ComputerDocument, 'outbox'>, events: readonly OutboxEvent[]): Promise<void> {
-    try {
-      await this.model.create({ ...doc, outbox: events.map(outboxEntry) });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new DuplicateIdentityError(doc.identityKey);
-      throw error;
-    }
+  protected override scoped(
+    scope: TenantScope,
+    filter: QueryFilter<ComputerDocument> = {},
+  ): QueryFilter<ComputerDocument> {
+    // Fences, batch records and lookups have no identity key.
+    return super.scoped(scope, { ...filter, identityKey: { $exists: true } });
+  }
+
+  /** Documents by id, whatever they are: what an owner loads for a batch (one `$in` of ids, served by the index). */
+  async byIds(ids: readonly string[]): Promise<StoredDocument[]> {
+    if (ids.length === 0) return [];
+    return (await this.collection.find({ _id: { $in: [...ids] } }).toArray()) as StoredDocument[];
+  }
+
+  /** The key of a computer's owner (any tenant's), for inputs about it; null when there is no such computer. */
+  async ownerKeyOf(computerId: string): Promise<string | null> {
+    const doc = await this.model
+      .findOne({ _id: computerId, identityKey: { $exists: true } }, { machineKey: 1, handedOverTo: 1 })
+      .lean<Pick<ComputerDocument, 'machineKey' | 'handedOverTo'>>();
+    return doc === null ? null : (doc.handedOverTo ?? doc.machineKey);
   }
 
   /**
-   * Applies `changes` and appends `events` in one conditional single-document update: `ConflictError` when the
-   * computer changed since `expectedVersion`, `DuplicateIdentityError` when its new identity key is taken.
+   * Writes what one batch of an owner changed in existing documents, fenced: one ordered bulk write, each
+   * document on condition that it is at the version the owner last saw (see `writeFencedBatch`).
    */
-  async save(
-    id: string,
-    expectedVersion: number,
-    changes: Mutable,
-    events: readonly OutboxEvent[],
-  ): Promise<ComputerDocument> {
+  async writeBatch(
+    fence: PartitionFence,
+    writes: readonly { doc: StoredDocument; previousVersion: number }[],
+    sentSeq: number,
+  ): Promise<void> {
+    await writeFencedBatch(
+      this.collection,
+      fence,
+      writes.map(({ doc, previousVersion }) => replaceStatement(doc._id, previousVersion, doc)),
+      sentSeq,
+    );
+  }
+
+  /**
+   * Inserts new documents in one request, each on its own: a document whose `_id` or identity key is taken
+   * is refused and the others are stored. On FerretDB an insert costs a quarter of an upsert (one transaction for
+   * all of them instead of one each), and new computers are most of what identification writes.
+   */
+  async insertNew(docs: readonly StoredDocument[]): Promise<RefusedInsert[]> {
+    if (docs.length === 0) return [];
     try {
-      return await updateVersioned(
-        this.model,
-        { _id: id },
-        expectedVersion,
-        withOutbox<ComputerDocument>({ $set: changes }, events),
-      );
+      await this.collection.insertMany([...docs], { ordered: false });
+      return [];
     } catch (error) {
-      if (isDuplicateKeyError(error)) throw new DuplicateIdentityError(changes.identityKey ?? '');
-      throw error;
+      const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+      if (!Array.isArray(writeErrors)) throw error;
+      return writeErrors.map((refused) => ({ id: docs[refused.index]?._id ?? '', code: refused.code }));
     }
   }
 
-  /** The computer holding an identity key. A collection scan on FerretDB: only used to repair the lookups. */
-  async holderOfIdentityKey(identityKey: string): Promise<ComputerDocument | null> {
-    return this.model.findOne({ identityKey }).lean<ComputerDocument>();
+  /** Removes a computer an owner created in its current batch, before anyone was told about it. */
+  async removeCreated(id: string): Promise<void> {
+    await this.collection.deleteOne({ _id: id, version: 1 });
+  }
+
+  /**
+   * The live computers holding identity keys. A collection scan on FerretDB: only for an owner whose new computer
+   * the unique identity key refused, which happens only after a crash left a computer its lookup does not name.
+   */
+  async holdersOf(identityKeys: readonly string[]): Promise<ComputerDocument[]> {
+    return this.model.find({ identityKey: { $in: [...identityKeys] } }).lean<ComputerDocument[]>();
   }
 
   /** Live computers of a tenant whose logons include one of `upns`, or that count `personId` among their people. */

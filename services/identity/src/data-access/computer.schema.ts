@@ -2,7 +2,7 @@
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { DeviceType, OnboardingStatus } from '@converge/contracts';
-import { outboxPlugin, type OutboxFields } from '@converge/store';
+import type { StoredOutboxEntry } from '@converge/store';
 import type { AgentLink, OperatingSystem } from '../domain/computer.ts';
 import type { UserAffinity } from '../domain/user-affinity.ts';
 
@@ -19,14 +19,23 @@ export const historyLength = 20;
 
 /**
  * A computer as stored: the domain's `Computer` (dates as dates) plus what technicians set and what the edge
- * derives (identity key, online state, primary person, display name) so lists can filter on it.
+ * derives (identity key, online state, primary person, display name) so lists can filter on it, and the events
+ * of the owner's batch that last wrote it (docs/architecture.md §9).
  */
-export interface ComputerDocument extends OutboxFields {
+export interface ComputerDocument {
   _id: string;
   tenantId: string;
   version: number;
   /** `identityKey` of the domain, or `deleted:<id>` once deleted so the machine can be identified afresh. */
   identityKey: string;
+  /** `machineKey` of the domain: the identity key whose owner decides on this computer. */
+  machineKey: string;
+  /**
+   * Set while a report that gives the computer another machine key (a new hardware UUID) is decided by that
+   * key's owner, which alone knows whether another computer holds it: that owner decides on the computer until it
+   * clears this, keeping the computer or giving it back.
+   */
+  handedOverTo: string | null;
   hardwareUuid: string | null;
   uuidShim: string | null;
   serialNumber: string | null;
@@ -58,6 +67,15 @@ export interface ComputerDocument extends OutboxFields {
   history: HistoryEntry[];
   createdAt: Date;
   updatedAt: Date;
+  /** The events of the batch that last wrote the computer, sent after the write (and again by a new owner). */
+  outbox: StoredOutboxEntry[];
+  /** That batch: `<fence id>#<sequence number>`. */
+  outboxBatch: string | null;
+}
+
+/** Where the owner of a computer is: the key it is handed over to, else its machine key. */
+export function ownerKeyOf(doc: Pick<ComputerDocument, 'machineKey' | 'handedOverTo'>): string {
+  return doc.handedOverTo ?? doc.machineKey;
 }
 
 const agentLinkSchema = new Schema<AgentLink>(
@@ -87,6 +105,8 @@ const computerSchema = new Schema<ComputerDocument>(
     tenantId: { type: String, required: true },
     version: { type: Number, required: true },
     identityKey: { type: String, required: true },
+    machineKey: { type: String, required: true },
+    handedOverTo: { type: String, default: null },
     hardwareUuid: { type: String, default: null },
     uuidShim: { type: String, default: null },
     serialNumber: { type: String, default: null },
@@ -118,14 +138,18 @@ const computerSchema = new Schema<ComputerDocument>(
     history: { type: [historyEntrySchema], default: [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
+    outbox: { type: Schema.Types.Mixed, default: [] },
+    outboxBatch: { type: String, default: null },
   },
   { versionKey: false, minimize: false },
 );
-outboxPlugin(computerSchema);
 
-// One computer per physical machine: the unique key is what makes two agents reporting the same new hardware
-// UUID at once create one computer (the second insert fails with a duplicate key and is identified again).
-computerSchema.index({ identityKey: 1 }, { unique: true });
+// One computer per physical machine. Its owner decides every report of a machine in one place, so this is the
+// last word rather than the usual one: a computer created by an owner that did not know the holder of its key
+// (a store left half-written by a crash) is refused, and its report goes to the holder. Sparse, because the
+// collection also holds the owners' fences, batch records and lookups (computer-lookup.ts), which have no
+// identity key.
+computerSchema.index({ identityKey: 1 }, { unique: true, sparse: true });
 // The technicians' list: a tenant's computers by name, the default order of the dashboard.
 computerSchema.index({ tenantId: 1, displayName: 1, _id: 1 });
 

@@ -25,7 +25,7 @@ interface PersonDocument {
   deleted: boolean;
 }
 
-/** `_id` = `<tenant id>/<lower-case UPN>`: affinity reads one person per UPN by `_id` (see ComputerLookupRepository). */
+/** `_id` = `<tenant id>/<lower-case UPN>`: affinity reads the people of a batch's computers in one `$in` of ids. */
 interface PersonUpnDocument {
   _id: string;
   personId: string;
@@ -81,10 +81,16 @@ export class DirectoryRepository {
     this.upns = conn.model<PersonUpnDocument>('PersonUpn', personUpnSchema, 'personupns');
   }
 
-  /** A tenant's onboarding setting; a tenant not synced yet has onboarding on, the safe side for a new machine. */
-  async onboardingEnabled(tenantId: string): Promise<boolean> {
-    const settings = await this.tenants.findById(tenantId).lean<TenantSettingsDocument>();
-    return settings === null || settings.deleted || settings.onboardingEnabled;
+  /**
+   * The tenants (among `tenantIds`) whose onboarding is off; a tenant not synced yet has onboarding on, the safe
+   * side for a new machine.
+   */
+  async onboardingDisabledAmong(tenantIds: readonly string[]): Promise<Set<string>> {
+    if (tenantIds.length === 0) return new Set();
+    const rows = await this.tenants
+      .find({ _id: { $in: [...new Set(tenantIds)] } })
+      .lean<TenantSettingsDocument[]>();
+    return new Set(rows.filter((row) => !row.deleted && !row.onboardingEnabled).map((row) => row._id));
   }
 
   async upsertTenant(tenantId: string, version: number, onboardingEnabled: boolean): Promise<boolean> {
@@ -129,13 +135,19 @@ export class DirectoryRepository {
     };
   }
 
-  /** People of a tenant by lower-case UPN, for the UPNs given (one `_id` read each, at most ten). */
-  async personIdsByUpn(tenantId: string, upns: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    for (const upn of new Set(upns)) {
-      const row = await this.upns.findById(upnKey(tenantId, upn)).lean<PersonUpnDocument>();
-      if (row !== null) found.set(upn, row.personId);
-    }
-    return found;
+  /** People by tenant and lower-case UPN, for the pairs given, in one request: `personIdOf` reads the answer. */
+  async peopleByUpn(pairs: readonly { tenantId: string; upn: string }[]): Promise<PeopleByUpn> {
+    const keys = [...new Set(pairs.map((pair) => upnKey(pair.tenantId, pair.upn)))];
+    const rows =
+      keys.length === 0 ? [] : await this.upns.find({ _id: { $in: keys } }).lean<PersonUpnDocument[]>();
+    return new Map(rows.map((row) => [row._id, row.personId]));
   }
+}
+
+/** People found by `peopleByUpn`, by `<tenant id>/<upn>`. */
+export type PeopleByUpn = ReadonlyMap<string, string>;
+
+/** The person of a tenant with a lower-case UPN, among those `peopleByUpn` found. */
+export function personIdOf(people: PeopleByUpn, tenantId: string, upn: string): string | undefined {
+  return people.get(upnKey(tenantId, upn));
 }

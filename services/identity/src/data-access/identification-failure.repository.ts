@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection } from 'mongoose';
-import { deleteOneDocument, TenantRepository, updateOneDocument } from '@converge/store';
+import { TenantRepository } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { IdentificationFailure } from '../domain/identification.ts';
+import { writeEachIfNewer } from './upsert-if-newer.ts';
 
 /** A facts report that identified no computer, kept (one per agent, the latest) so it can be retried. */
 export interface IdentificationFailureDocument {
@@ -34,6 +35,11 @@ const failureSchema = new Schema<IdentificationFailureDocument>(
 // The failed queue of one tenant, oldest first.
 failureSchema.index({ tenantId: 1, firstFailedAt: 1 });
 
+/** What a batch decided about an agent's failed identification. */
+export type IdentificationFailureChange =
+  | { kind: 'record'; facts: AgentFacts; failure: IdentificationFailure; retry: boolean }
+  | { kind: 'resolve'; agentId: string; factsVersion: number };
+
 export class IdentificationFailureRepository extends TenantRepository<IdentificationFailureDocument> {
   constructor(conn: Connection) {
     super(
@@ -46,30 +52,39 @@ export class IdentificationFailureRepository extends TenantRepository<Identifica
   }
 
   /**
-   * Records a failed report. A redelivered report (same version) changes nothing; a technician's retry
-   * (`retry: true`) of the same report counts another attempt.
+   * Applies what one batch decided, in one request. A failure is recorded unless the agent's newer report is
+   * there; a redelivered report (same version) changes nothing, while a technician's retry of it (`retry`) counts
+   * another attempt. A resolved failure goes, unless a newer report replaced it meanwhile.
    */
-  async record(
-    facts: AgentFacts,
-    failure: IdentificationFailure,
-    now: Date,
-    retry: boolean,
-  ): Promise<boolean> {
-    const version = retry ? { $lte: facts.version } : { $lt: facts.version };
-    const recorded = await updateOneDocument(
+  async apply(changes: readonly IdentificationFailureChange[], now: Date): Promise<void> {
+    await writeEachIfNewer(
       this.model,
-      { _id: facts.agentId, factsVersion: version },
-      {
-        $set: { tenantId: facts.tenantId, factsVersion: facts.version, facts, failure, lastFailedAt: now },
-        $inc: { attempts: 1 },
-        $setOnInsert: { firstFailedAt: now },
-      },
-      { upsert: true },
+      changes.map((change) => {
+        if (change.kind === 'resolve') {
+          return {
+            deleteOne: { filter: { _id: change.agentId, factsVersion: { $lte: change.factsVersion } } },
+          };
+        }
+        const { facts, failure, retry } = change;
+        const version = retry ? { $lte: facts.version } : { $lt: facts.version };
+        return {
+          updateOne: {
+            filter: { _id: facts.agentId, factsVersion: version },
+            update: {
+              $set: {
+                tenantId: facts.tenantId,
+                factsVersion: facts.version,
+                facts,
+                failure,
+                lastFailedAt: now,
+              },
+              $inc: { attempts: 1 },
+              $setOnInsert: { firstFailedAt: now },
+            },
+            upsert: true,
+          },
+        };
+      }),
     );
-    return recorded !== null;
-  }
-
-  async resolve(agentId: string, factsVersion: number): Promise<void> {
-    await deleteOneDocument(this.model, { _id: agentId, factsVersion: { $lte: factsVersion } });
   }
 }

@@ -1,10 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection } from 'mongoose';
-import { deleteOneDocument, TenantRepository } from '@converge/store';
+import { TenantRepository } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { ManualDecisionRequest } from '../domain/identification.ts';
-import { upsertIfNewer } from './upsert-if-newer.ts';
+import { writeEachIfNewer } from './upsert-if-newer.ts';
 
 /**
  * A facts report waiting for a technician ("needs manual decision"), one per agent: the agent's newer reports
@@ -43,26 +43,55 @@ const pendingDecisionSchema = new Schema<PendingDecisionDocument>(
 // The New Computers queue of one tenant, oldest first.
 pendingDecisionSchema.index({ tenantId: 1, createdAt: 1 });
 
+/** What a batch decided about an agent's pending decision. */
+export type PendingDecisionChange =
+  | { kind: 'record'; request: ManualDecisionRequest }
+  | { kind: 'resolve'; agentId: string; factsVersion: number };
+
 export class PendingDecisionRepository extends TenantRepository<PendingDecisionDocument> {
   constructor(conn: Connection) {
     super(conn.model<PendingDecisionDocument>('PendingDecision', pendingDecisionSchema, 'pendingdecisions'));
   }
 
-  /** Records the request unless one from the same or a newer report of the agent is already there. */
-  async record(request: ManualDecisionRequest, now: Date): Promise<boolean> {
-    return upsertIfNewer(this.model, request.facts.agentId, 'factsVersion', request.facts.version, {
-      tenantId: request.facts.tenantId,
-      reason: request.reason,
-      matchedBy: request.matchedBy,
-      facts: request.facts,
-      candidates: request.candidates.map((candidate) => ({ ...candidate })),
-      createdAt: now,
-    });
+  /** The agents' pending decisions, in one request: what an owner loads to apply technicians' answers. */
+  async byAgents(agentIds: readonly string[]): Promise<PendingDecisionDocument[]> {
+    if (agentIds.length === 0) return [];
+    return this.model.find({ _id: { $in: [...agentIds] } }).lean<PendingDecisionDocument[]>();
   }
 
-  /** Removes the agent's request, unless a newer report replaced it meanwhile. */
-  async resolve(agentId: string, factsVersion: number): Promise<void> {
-    await deleteOneDocument(this.model, { _id: agentId, factsVersion: { $lte: factsVersion } });
+  /**
+   * Applies what one batch decided, in one request: a recorded request replaces the agent's unless one from the
+   * same or a newer report is there; a resolved one goes, unless a newer report replaced it meanwhile.
+   */
+  async apply(changes: readonly PendingDecisionChange[], now: Date): Promise<void> {
+    await writeEachIfNewer(
+      this.model,
+      changes.map((change) => {
+        if (change.kind === 'resolve') {
+          return {
+            deleteOne: { filter: { _id: change.agentId, factsVersion: { $lte: change.factsVersion } } },
+          };
+        }
+        const { request } = change;
+        return {
+          updateOne: {
+            filter: { _id: request.facts.agentId, factsVersion: { $lt: request.facts.version } },
+            update: {
+              $set: {
+                tenantId: request.facts.tenantId,
+                factsVersion: request.facts.version,
+                reason: request.reason,
+                matchedBy: request.matchedBy,
+                facts: request.facts,
+                candidates: request.candidates.map((candidate) => ({ ...candidate })),
+                createdAt: now,
+              },
+            },
+            upsert: true,
+          },
+        };
+      }),
+    );
   }
 
   toRequest(doc: PendingDecisionDocument): ManualDecisionRequest {

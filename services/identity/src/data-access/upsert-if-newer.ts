@@ -1,5 +1,5 @@
-import { updateOneDocument } from '@converge/store';
-import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
+import { isDuplicateKeyError, rawCollection, updateOneDocument } from '@converge/store';
+import type { Model, QueryFilter, UpdateQuery, mongo } from 'mongoose';
 
 /**
  * Writes a projection row only if the stored one is older (`order` lower) or missing, in one conditional
@@ -16,4 +16,22 @@ export async function upsertIfNewer<T extends { _id: string }>(
   const filter = { _id: id, [orderField]: { $lt: order } } as QueryFilter<T>;
   const update = { $set: { ...set, [orderField]: order } } as UpdateQuery<T>;
   return (await updateOneDocument(model, filter, update, { upsert: true })) !== null;
+}
+
+/**
+ * Writes rows by `_id` in one request, each on its own condition (a newer row, an older one to delete): the
+ * batched form of `upsertIfNewer`. An upsert whose condition a newer stored row fails collides with that row's
+ * `_id`, which leaves the row as it is, as wanted.
+ */
+export async function writeEachIfNewer<T extends { _id: string }>(
+  model: Model<T>,
+  statements: readonly mongo.AnyBulkWriteOperation<T>[],
+): Promise<void> {
+  if (statements.length === 0) return;
+  try {
+    await rawCollection<T>(model).bulkWrite([...statements], { ordered: false });
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: unknown[] }).writeErrors;
+    if (!Array.isArray(writeErrors) || !writeErrors.every(isDuplicateKeyError)) throw error;
+  }
 }

@@ -60,17 +60,21 @@ export interface Computer {
 }
 
 /**
- * The value that is unique across computers (the store's unique index). Normally the hardware UUID, so two
+ * The machine a computer stands for: its hardware UUID, else its manufacturer and serial number (the key of the
+ * facts that created it, see `identificationKey`). Clones kept apart share it; a computer is decided on by the
+ * owner of this key, so every report about one machine meets every computer of it in one place.
+ */
+export function machineKey(computer: Computer): string {
+  return computer.hardwareUuid ?? serialKey(computer.manufacturer, computer.serialNumber) ?? computer.id;
+}
+
+/**
+ * The value that is unique across computers (the store's unique index). Normally the machine key, so two
  * agents on one machine can never create two computers; for a computer kept apart from a clone, its shim, so
- * both may report the same UUID; for a computer without a usable UUID, its manufacturer and serial number.
+ * both may report the same UUID.
  */
 export function identityKey(computer: Computer): string {
-  return (
-    computer.uuidShim ??
-    computer.hardwareUuid ??
-    serialKey(computer.manufacturer, computer.serialNumber) ??
-    computer.id
-  );
+  return computer.uuidShim ?? machineKey(computer);
 }
 
 /** The shim of a computer kept apart from a duplicate UUID: derived from its own id, so it never collides. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { identityKey, type AgentFacts } from './computer.ts';
+import { identityKey, machineKey, type AgentFacts } from './computer.ts';
 import { computerOf, factsOf, policy, uuid } from './computer.fixtures.ts';
-import { identificationPolicy, identifyComputer, type KnownComputers } from './identification.ts';
+import {
+  identificationKey,
+  identificationPolicy,
+  identifyComputer,
+  type KnownComputers,
+} from './identification.ts';
 
 const nobody: KnownComputers = { ofAgent: null, byHardwareUuid: [], bySerialNumber: [] };
 
@@ -325,5 +330,36 @@ describe('identifying without a usable hardware UUID', () => {
       failure: { reason: 'no-usable-identifier', hardwareUuid: 'malformed', serialNumber: 'missing' },
       retryable: true,
     });
+  });
+});
+
+describe('the key a report is identified under', () => {
+  it('is the canonical hardware UUID, which the computer it creates is the machine of', () => {
+    const facts = factsOf({ hardwareUuid: `{${uuid.toUpperCase()}}` });
+    expect(identificationKey(facts, policy)).toBe(uuid);
+    const decision = identify(facts);
+    if (decision.kind !== 'create-computer') throw new Error(decision.kind);
+    expect(machineKey(decision.computer)).toBe(uuid);
+  });
+
+  it('is the serial key of a trusted manufacturer without a usable UUID, and the created computer keeps it', () => {
+    const facts = factsOf({ hardwareUuid: null, serialNumber: 'ABC123' });
+    expect(identificationKey(facts, policy)).toBe('serial:dell inc.:abc123');
+    const decision = identify(facts);
+    if (decision.kind !== 'create-computer') throw new Error(decision.kind);
+    expect(machineKey(decision.computer)).toBe('serial:dell inc.:abc123');
+  });
+
+  it('is the agent id when nothing identifies the machine', () => {
+    expect(identificationKey(factsOf({ hardwareUuid: null, manufacturer: 'Generic' }), policy)).toBe(
+      'agent-1',
+    );
+    expect(identificationKey(factsOf({ hardwareUuid: null, serialNumber: null }), policy)).toBe('agent-1');
+  });
+
+  it('is shared by a computer kept apart from its clone, whose identity key differs', () => {
+    const twin = computerOf({ id: 'computer-2', uuidShim: 'shim:computer-2' });
+    expect(machineKey(twin)).toBe(uuid);
+    expect(identityKey(twin)).toBe('shim:computer-2');
   });
 });

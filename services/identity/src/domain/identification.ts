@@ -82,6 +82,25 @@ export type IdentificationDecision =
   /** Every failure can be retried once its cause (broken WMI, an overloaded RMM, settings) is fixed. */
   | { kind: 'failed'; failure: IdentificationFailure; retryable: true };
 
+/**
+ * The key a facts report is identified under: its usable hardware UUID, else its serial key when the
+ * manufacturer is trusted, else the agent id. A computer created from the report has it as its machine key, so
+ * the reports of one machine (two agents, a reinstalled one) are decided in one place, one after the other.
+ */
+export function identificationKey(facts: AgentFacts, policy: IdentificationPolicy): string {
+  const uuid = readHardwareUuid(facts.hardwareUuid, policy.knownBadHardwareUuids);
+  if (uuid.usable) return uuid.uuid;
+  const serial = trustsSerialOf(facts, policy) ? serialKey(facts.manufacturer, facts.serialNumber) : null;
+  return serial ?? facts.agentId;
+}
+
+/** Whether the report's manufacturer makes serial numbers unique enough to identify a machine. */
+function trustsSerialOf(facts: AgentFacts, policy: IdentificationPolicy): boolean {
+  return (
+    facts.manufacturer !== null && policy.trustedManufacturers.has(normalizeManufacturer(facts.manufacturer))
+  );
+}
+
 export function onboardingEnabled(
   policy: IdentificationPolicy,
   onboardingEnabledForTenant: boolean,
@@ -143,8 +162,7 @@ export function identifyComputer(input: IdentificationInput): IdentificationDeci
   }
 
   const key = serialKey(facts.manufacturer, facts.serialNumber);
-  const trusted =
-    facts.manufacturer !== null && policy.trustedManufacturers.has(normalizeManufacturer(facts.manufacturer));
+  const trusted = trustsSerialOf(facts, policy);
   if (key === null || !trusted) {
     return {
       kind: 'failed',

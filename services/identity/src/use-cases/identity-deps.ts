@@ -1,7 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { IdentificationPolicy } from '../domain/identification.ts';
 import { AgentPresenceRepository } from '../data-access/agent-presence.repository.ts';
-import { ComputerLookupRepository } from '../data-access/computer-lookup.repository.ts';
 import { ComputerRepository } from '../data-access/computer.repository.ts';
 import { DirectoryRepository } from '../data-access/directory.repository.ts';
 import { IdentificationFailureRepository } from '../data-access/identification-failure.repository.ts';
@@ -10,7 +9,6 @@ import { PendingDecisionRepository } from '../data-access/pending-decision.repos
 /** What the use cases work with: the repositories, the installation's policy and a clock. */
 export interface IdentityDeps {
   computers: ComputerRepository;
-  lookups: ComputerLookupRepository;
   pending: PendingDecisionRepository;
   failures: IdentificationFailureRepository;
   directory: DirectoryRepository;
@@ -26,7 +24,6 @@ export function identityDeps(
 ): IdentityDeps {
   return {
     computers: new ComputerRepository(mongo),
-    lookups: new ComputerLookupRepository(mongo),
     pending: new PendingDecisionRepository(mongo),
     failures: new IdentificationFailureRepository(mongo),
     directory: new DirectoryRepository(mongo),

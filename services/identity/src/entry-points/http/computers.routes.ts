@@ -1,21 +1,17 @@
 import type { Request, Response, Router } from 'express';
 import { authorize, tenantScopeOf } from '@converge/access';
-import type { DeviceType, OnboardingStatus } from '@converge/contracts';
+import type { ComputerChange, DeviceType, OnboardingStatus } from '@converge/contracts';
 import { principalOf } from '@converge/http';
 import type { TenantScope } from '@converge/store';
 import { canonicalHardwareUuid } from '../../domain/hardware-identifiers.ts';
 import type { ComputerDocument } from '../../data-access/computer.schema.ts';
-import {
-  changeOnboarding,
-  changeTenant,
-  deleteComputer,
-  patchComputer,
-  restoreComputer,
-  type ComputerPatch,
-} from '../../use-cases/computer-management.ts';
+import type { Accepted, ComputerRequests } from '../../use-cases/computer-requests.ts';
 import type { IdentityDeps } from '../../use-cases/identity-deps.ts';
 import { computerDetailsView, computerView } from './computer-view.ts';
 import { flag, pageOf, text } from './query-params.ts';
+
+/** What a technician may change on a computer (the PATCH body). */
+type ComputerPatch = Omit<Extract<ComputerChange, { kind: 'edit' }>, 'kind'>;
 
 const sortFields: Record<string, string> = {
   name: 'displayName',
@@ -30,10 +26,17 @@ interface Manager {
   authorizeIn: (tenantId: string) => void;
 }
 
-/** Computers: list, read, and what technicians change. Reads need `read`, changes `manage-computers`. */
-export function computersRoutes(router: Router, deps: IdentityDeps): void {
-  const details = (res: Response, doc: ComputerDocument) => {
-    res.json(computerDetailsView(doc, deps.clock(), deps.staleAfterDays));
+/**
+ * Computers: list, read, and what technicians change. Reads need `read`, changes `manage-computers`. A change the
+ * computer's owner has not applied within the request timeout is answered 202 with the computer's location.
+ */
+export function computersRoutes(router: Router, deps: IdentityDeps, requests: ComputerRequests): void {
+  const details = (res: Response, changed: ComputerDocument | Accepted) => {
+    if ('accepted' in changed) {
+      res.status(202).location(changed.location).json({ location: changed.location });
+      return;
+    }
+    res.json(computerDetailsView(changed, deps.clock(), deps.staleAfterDays));
   };
   const manage = (req: Request, res: Response): Manager => {
     const principal = principalOf(res);
@@ -89,29 +92,30 @@ export function computersRoutes(router: Router, deps: IdentityDeps): void {
 
   router.patch('/computers/:computerId', async (req, res) => {
     const { scope, computerId, authorizeIn } = manage(req, res);
-    details(res, await patchComputer(deps, scope, computerId, req.body as ComputerPatch, authorizeIn));
+    const patch = req.body as ComputerPatch;
+    details(res, await requests.change(scope, computerId, { kind: 'edit', ...patch }, authorizeIn));
   });
 
   router.post('/computers/:computerId/delete', async (req, res) => {
     const { scope, computerId, authorizeIn } = manage(req, res);
-    details(res, await deleteComputer(deps, scope, computerId, authorizeIn));
+    details(res, await requests.change(scope, computerId, { kind: 'delete' }, authorizeIn));
   });
 
   router.post('/computers/:computerId/restore', async (req, res) => {
     const { scope, computerId, authorizeIn } = manage(req, res);
-    details(res, await restoreComputer(deps, scope, computerId, authorizeIn));
+    details(res, await requests.change(scope, computerId, { kind: 'restore' }, authorizeIn));
   });
 
   router.post('/computers/:computerId/change-tenant', async (req, res) => {
     const { scope, computerId, authorizeIn } = manage(req, res);
     const { tenantId } = req.body as { tenantId: string };
-    details(res, await changeTenant(deps, scope, computerId, tenantId, authorizeIn));
+    details(res, await requests.change(scope, computerId, { kind: 'change-tenant', tenantId }, authorizeIn));
   });
 
   router.post('/computers/:computerId/onboarding/:command', async (req, res) => {
     const { scope, computerId, authorizeIn } = manage(req, res);
     const command = req.params.command === 'reset' ? 'reset' : 'skip';
-    details(res, await changeOnboarding(deps, scope, computerId, command, authorizeIn));
+    details(res, await requests.change(scope, computerId, { kind: 'onboarding', command }, authorizeIn));
   });
 }
 

@@ -4,9 +4,8 @@ import { ValidationError } from '@converge/errors';
 import { principalOf } from '@converge/http';
 import type { ListRequest, TenantScope } from '@converge/store';
 import type { TechnicianChoice } from '../../domain/manual-decision.ts';
-import { retryAllFailures, retryFailure } from '../../use-cases/identification-failures.ts';
+import type { Accepted, ComputerRequests } from '../../use-cases/computer-requests.ts';
 import type { IdentityDeps } from '../../use-cases/identity-deps.ts';
-import { decidePending } from '../../use-cases/manual-decisions.ts';
 import { failureView, pendingDecisionView } from './computer-view.ts';
 import { pageOf, text } from './query-params.ts';
 
@@ -25,8 +24,17 @@ function choiceOf(body: DecisionBody): TechnicianChoice {
   return { kind: body.choice, computerId: body.computerId };
 }
 
+/** An owner's answer, or 202 with where the outcome will show when the owner has not answered in time. */
+function answer(res: Response, outcome: object | Accepted): void {
+  if ('accepted' in outcome) {
+    res.status(202).location(outcome.location).json({ location: outcome.location });
+    return;
+  }
+  res.json(outcome);
+}
+
 /** The New Computers queues: pending manual decisions and failed identifications. */
-export function identificationRoutes(router: Router, deps: IdentityDeps): void {
+export function identificationRoutes(router: Router, deps: IdentityDeps, requests: ComputerRequests): void {
   const reader = (
     req: Request,
     res: Response,
@@ -59,7 +67,7 @@ export function identificationRoutes(router: Router, deps: IdentityDeps): void {
   router.post('/identification/pending-decisions/:agentId', async (req, res) => {
     const { scope, authorizeIn } = manager(res);
     const choice = choiceOf(req.body as DecisionBody);
-    res.json(await decidePending(deps, scope, req.params.agentId, choice, authorizeIn));
+    answer(res, await requests.decide(scope, req.params.agentId, choice, authorizeIn));
   });
 
   router.get('/identification/failures', async (req, res) => {
@@ -70,11 +78,11 @@ export function identificationRoutes(router: Router, deps: IdentityDeps): void {
 
   router.post('/identification/failures/retry-all', async (_req, res) => {
     const { scope } = manager(res);
-    res.json(await retryAllFailures(deps, scope));
+    res.json(await requests.retryAll(scope));
   });
 
   router.post('/identification/failures/:agentId/retry', async (req, res) => {
     const { scope, authorizeIn } = manager(res);
-    res.json(await retryFailure(deps, scope, req.params.agentId, authorizeIn));
+    answer(res, await requests.retry(scope, req.params.agentId, authorizeIn));
   });
 }

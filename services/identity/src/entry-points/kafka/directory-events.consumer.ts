@@ -1,13 +1,14 @@
 import { personDeleted, personUpserted, tenantDeleted, tenantUpserted } from '@converge/contracts';
 import { isEvent, type Bus, type ReceivedEvent, type Subscription } from '@converge/bus';
-import { refreshAffinity } from '../../use-cases/affinity-updates.ts';
+import { refreshAffinity, type ComputerChangesDeps } from '../../use-cases/computer-changes.ts';
 import type { IdentityDeps } from '../../use-cases/identity-deps.ts';
 
 /**
  * People (for user affinity) and each tenant's onboarding setting. Every row is written only if the event's
- * version is newer than the stored one, so redelivered and reordered events change nothing.
+ * version is newer than the stored one, so redelivered and reordered events change nothing; a person's change
+ * asks the owners of the computers it concerns to derive their primary person again.
  */
-export function handleDirectoryEvent(deps: IdentityDeps) {
+export function handleDirectoryEvent(deps: IdentityDeps, changes: ComputerChangesDeps) {
   return async (event: ReceivedEvent): Promise<void> => {
     if (isEvent(event, tenantUpserted)) {
       const { tenantId, version, settings } = event.data;
@@ -19,7 +20,7 @@ export function handleDirectoryEvent(deps: IdentityDeps) {
       const upn = isEvent(event, personUpserted) ? event.data.upn : null;
       const { personId, tenantId, version } = event.data;
       const change = await deps.directory.upsertPerson({ personId, tenantId, version, upn }, deleted);
-      if (change !== null) await refreshAffinity(deps, change);
+      if (change !== null) await refreshAffinity(changes, change);
     }
   };
 }
@@ -33,6 +34,6 @@ export function consumeDirectoryEvents(
     groupId: opts.groupId,
     topics: [opts.topic],
     fromBeginning: true,
-    handle: handleDirectoryEvent(deps),
+    handle: handleDirectoryEvent(deps, { computers: deps.computers, bus, clock: deps.clock }),
   });
 }

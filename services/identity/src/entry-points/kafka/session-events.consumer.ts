@@ -1,11 +1,14 @@
 import { sessionStatusChanged, type SessionStatus } from '@converge/contracts';
 import { isEvent, type Bus, type Subscription } from '@converge/bus';
-import { followOnboardingSession } from '../../use-cases/computer-management.ts';
+import type { OnboardingCommand } from '../../domain/onboarding-status.ts';
+import { followOnboardingSession } from '../../use-cases/computer-changes.ts';
 import type { IdentityDeps } from '../../use-cases/identity-deps.ts';
 
 // A session with nothing to run goes from created to passed at once, so a final status also starts onboarding
 // first (a start the status does not allow, because it already started, changes nothing).
-const onboardingCommands: Partial<Record<SessionStatus, ('start' | 'complete' | 'fail')[]>> = {
+const onboardingCommands: Partial<
+  Record<SessionStatus, Extract<OnboardingCommand, 'start' | 'complete' | 'fail'>[]>
+> = {
   running: ['start'],
   passed: ['start', 'complete'],
   'partially-passed': ['start', 'fail'],
@@ -26,9 +29,14 @@ export function consumeSessionEvents(
     fromBeginning: true,
     handle: async (event) => {
       if (!isEvent(event, sessionStatusChanged) || event.data.kind !== 'onboarding') return;
-      for (const command of onboardingCommands[event.data.status] ?? []) {
-        await followOnboardingSession(deps, event.data.computerId, command);
-      }
+      const commands = onboardingCommands[event.data.status];
+      if (commands === undefined) return;
+      const { sessionId, computerId, tenantId } = event.data;
+      await followOnboardingSession(
+        { computers: deps.computers, bus, clock: deps.clock },
+        { sessionId, computerId, tenantId },
+        commands,
+      );
     },
   });
 }

@@ -8,37 +8,31 @@ import {
   type EventContract,
 } from '@converge/contracts';
 import type { OutboxEvent } from '@converge/store';
-import { identityKey, type Computer } from '../domain/computer.ts';
+import { identityKey, machineKey, type Computer } from '../domain/computer.ts';
 import { serialKey } from '../domain/hardware-identifiers.ts';
 import { primaryPerson } from '../domain/user-affinity.ts';
+import { personIdOf, type PeopleByUpn } from '../data-access/directory.repository.ts';
 import { historyLength, type ComputerDocument, type HistoryEntry } from '../data-access/computer.schema.ts';
-import { lookupKeys } from '../data-access/computer-lookup.repository.ts';
-import type { IdentityDeps } from './identity-deps.ts';
 
-/** A computer's state before the edge derives its stored fields (identity key, online, primary person…). */
+/*
+ * A computer as the domain changed it, turned into the document stored and the events published. Pure: what the
+ * document derives from elsewhere (which agents are connected, who the logged-on people are) is passed in.
+ */
+
+/** A computer's state before the fields the document derives (identity key, online, primary person…). */
 export type ComputerState = Omit<
   ComputerDocument,
   | 'outbox'
-  | 'outboxLeaseUntil'
-  | 'outboxLeaseOwner'
+  | 'outboxBatch'
   | 'identityKey'
+  | 'machineKey'
   | 'serialKey'
   | 'displayName'
-  | 'onlineAgentIds'
   | 'online'
   | 'primaryPersonId'
   | 'personIds'
   | 'updatedAt'
 >;
-
-export interface ComputerWrite {
-  /** The stored computer the write starts from; null for a new one. */
-  current: ComputerDocument | null;
-  next: ComputerState;
-  /** Set when the write identified an agent as a pathway to the computer. */
-  identified?: { agentId: string; matchedBy: ComputerIdentified['matchedBy'] };
-  history?: Omit<HistoryEntry, 'at'>[];
-}
 
 /** The domain's view of a stored computer. */
 export function domainComputer(doc: ComputerState): Computer {
@@ -62,11 +56,13 @@ export function domainComputer(doc: ComputerState): Computer {
   };
 }
 
-/** A stored computer's state, without what `writeComputer` derives and the outbox. */
+/** A stored computer's state, without what its document derives and its outbox. */
 export function stateOf(doc: ComputerDocument): ComputerState {
   return {
     ...technicianFields(doc),
     ...domainFields(domainComputer(doc)),
+    handedOverTo: doc.handedOverTo,
+    onlineAgentIds: doc.onlineAgentIds,
   };
 }
 
@@ -103,7 +99,10 @@ function domainFields(computer: Computer) {
   };
 }
 
-/** The state of a computer after the domain changed it: the domain's fields over what technicians set. */
+/**
+ * The state of a computer after the domain changed it: the domain's fields over what technicians set and what
+ * the owner keeps (hand-over, connected agents: those still attached).
+ */
 export function stateFrom(computer: Computer, base: ComputerState | null, now: Date): ComputerState {
   const technician =
     base === null
@@ -117,48 +116,76 @@ export function stateFrom(computer: Computer, base: ComputerState | null, now: D
           createdAt: now,
         }
       : technicianFields(base);
-  return { ...technician, ...domainFields(computer) };
-}
-
-/** The identifiers that find a computer: none once it is deleted, so its machine can be identified afresh. */
-export function lookupKeysOf(
-  doc: Pick<ComputerDocument, 'deletedAt' | 'hardwareUuid' | 'serialKey' | 'agents'>,
-) {
-  if (doc.deletedAt !== null) return [];
-  return [
-    ...(doc.hardwareUuid === null ? [] : [lookupKeys.hardwareUuid(doc.hardwareUuid)]),
-    ...(doc.serialKey === null ? [] : [lookupKeys.serial(doc.serialKey)]),
-    ...doc.agents.map((agent) => lookupKeys.agent(agent.agentId)),
-  ];
-}
-
-async function derive(deps: IdentityDeps, next: ComputerState, now: Date): Promise<ComputerDocument> {
-  const domain = domainComputer(next);
-  const onlineAgentIds = await deps.presence.onlineAmong(next.agents.map((agent) => agent.agentId));
-  const personIdByUpn = await deps.directory.personIdsByUpn(next.tenantId, next.affinity.recentUpns);
-  const primary = primaryPerson(next.affinity, {
-    personIdByUpn,
-    lastSeenAt: domain.lastSeenAt,
-    now: now.toISOString(),
-    staleAfterDays: deps.staleAfterDays,
-  });
-  const recentFirst = [...next.affinity.recentUpns].reverse();
-  const personIds = [...new Set(recentFirst.flatMap((upn) => personIdByUpn.get(upn) ?? []))].slice(0, 10);
+  const attached = new Set(computer.agents.map((agent) => agent.agentId));
   return {
-    ...next,
-    identityKey: next.deletedAt === null ? identityKey(domain) : `deleted:${next._id}`,
-    serialKey: serialKey(next.manufacturer, next.serialNumber),
-    displayName: next.name ?? next.hostname,
-    onlineAgentIds,
-    online: onlineAgentIds.length > 0,
-    primaryPersonId: primary.kind === 'none' ? null : primary.personId,
-    personIds,
-    updatedAt: now,
-    outbox: [],
+    ...technician,
+    ...domainFields(computer),
+    handedOverTo: base?.handedOverTo ?? null,
+    onlineAgentIds: (base?.onlineAgentIds ?? []).filter((agentId) => attached.has(agentId)),
   };
 }
 
-function event<T>(contract: EventContract<T>, doc: ComputerDocument, data: T, now: Date): OutboxEvent {
+/** The machine key a state gives its computer (see the domain's `machineKey`). */
+export function machineKeyOf(state: ComputerState): string {
+  return machineKey(domainComputer(state));
+}
+
+/** Appends history entries, keeping the newest `historyLength`. */
+export function withHistory(
+  state: ComputerState,
+  entries: readonly Omit<HistoryEntry, 'at'>[],
+  now: Date,
+): ComputerState {
+  if (entries.length === 0) return state;
+  const added = entries.map((entry) => ({ ...entry, at: now }));
+  return { ...state, history: [...state.history, ...added].slice(-historyLength) };
+}
+
+export interface DerivedFrom {
+  /** The people of the computer's tenant with its recent UPNs. */
+  people: PeopleByUpn;
+  now: Date;
+  staleAfterDays: number;
+}
+
+/** The stored document of a state: what lists filter and sort on, derived; the outbox left to the writer. */
+export function documentOf(
+  state: ComputerState,
+  from: DerivedFrom,
+): Omit<ComputerDocument, 'outbox' | 'outboxBatch'> {
+  const domain = domainComputer(state);
+  const personIdByUpn = new Map<string, string>();
+  for (const upn of state.affinity.recentUpns) {
+    const personId = personIdOf(from.people, state.tenantId, upn);
+    if (personId !== undefined) personIdByUpn.set(upn, personId);
+  }
+  const primary = primaryPerson(state.affinity, {
+    personIdByUpn,
+    lastSeenAt: domain.lastSeenAt,
+    now: from.now.toISOString(),
+    staleAfterDays: from.staleAfterDays,
+  });
+  const recentFirst = [...state.affinity.recentUpns].reverse();
+  const personIds = [...new Set(recentFirst.flatMap((upn) => personIdByUpn.get(upn) ?? []))].slice(0, 10);
+  return {
+    ...state,
+    identityKey: state.deletedAt === null ? identityKey(domain) : `deleted:${state._id}`,
+    machineKey: machineKey(domain),
+    serialKey: serialKey(state.manufacturer, state.serialNumber),
+    displayName: state.name ?? state.hostname,
+    online: state.onlineAgentIds.length > 0,
+    primaryPersonId: primary.kind === 'none' ? null : primary.personId,
+    personIds,
+    updatedAt: from.now,
+  };
+}
+
+function event<T>(
+  contract: EventContract<T>,
+  doc: Pick<ComputerDocument, '_id' | 'tenantId'>,
+  data: T,
+  now: Date,
+): OutboxEvent {
   return {
     type: contract.type,
     topic: contract.topic,
@@ -169,7 +196,10 @@ function event<T>(contract: EventContract<T>, doc: ComputerDocument, data: T, no
   };
 }
 
-export function snapshotOf(doc: ComputerDocument, now: Date): ComputerChanged {
+export function snapshotOf(
+  doc: Omit<ComputerDocument, 'outbox' | 'outboxBatch'>,
+  now: Date,
+): ComputerChanged {
   return {
     computerId: doc._id,
     tenantId: doc.tenantId,
@@ -192,9 +222,24 @@ export function snapshotOf(doc: ComputerDocument, now: Date): ComputerChanged {
   };
 }
 
-function eventsOf(write: ComputerWrite, doc: ComputerDocument, now: Date): OutboxEvent[] {
+/** An agent identified as a pathway to the computer, and how. */
+export interface Identified {
+  agentId: string;
+  matchedBy: ComputerIdentified['matchedBy'];
+}
+
+/**
+ * The events a write of the computer implies: its snapshot always, each agent identified, and its onboarding
+ * status when that changed since `previousStatus` (null for a new computer).
+ */
+export function eventsOf(
+  doc: Omit<ComputerDocument, 'outbox' | 'outboxBatch'>,
+  previousStatus: ComputerDocument['onboardingStatus'] | null,
+  identified: readonly Identified[],
+  now: Date,
+): OutboxEvent[] {
   const events = [event(computerChanged, doc, snapshotOf(doc, now), now)];
-  if (write.identified !== undefined) {
+  for (const { agentId, matchedBy } of identified) {
     events.push(
       event(
         computerIdentified,
@@ -203,8 +248,8 @@ function eventsOf(write: ComputerWrite, doc: ComputerDocument, now: Date): Outbo
           computerId: doc._id,
           tenantId: doc.tenantId,
           version: doc.version,
-          agentId: write.identified.agentId,
-          matchedBy: write.identified.matchedBy,
+          agentId,
+          matchedBy,
           hostname: doc.hostname,
           deviceType: doc.deviceType,
           identifiedAt: now.toISOString(),
@@ -213,7 +258,6 @@ function eventsOf(write: ComputerWrite, doc: ComputerDocument, now: Date): Outbo
       ),
     );
   }
-  const previousStatus = write.current?.onboardingStatus ?? null;
   if (previousStatus !== doc.onboardingStatus) {
     events.push(
       event(
@@ -232,40 +276,4 @@ function eventsOf(write: ComputerWrite, doc: ComputerDocument, now: Date): Outbo
     );
   }
   return events;
-}
-
-/**
- * Stores a computer's next state with the events it implies (the snapshot always, identification and
- * onboarding changes when they happened) in one single-document write, then updates the lookups. Throws
- * `ConflictError` when the computer changed meanwhile and `DuplicateIdentityError` when its identity key is
- * taken; the caller decides again from fresh state.
- */
-export async function writeComputer(deps: IdentityDeps, write: ComputerWrite): Promise<ComputerDocument> {
-  const now = deps.clock();
-  const entries = (write.history ?? []).map((entry) => ({ ...entry, at: now }));
-  const next = {
-    ...write.next,
-    version: (write.current?.version ?? 0) + 1,
-    history: [...write.next.history, ...entries].slice(-historyLength),
-  };
-  const doc = await derive(deps, next, now);
-  const events = eventsOf(write, doc, now);
-  if (write.current === null) {
-    const { outbox: _outbox, ...created } = doc;
-    await deps.computers.create(created, events);
-  } else {
-    const { _id, version: _version, outbox: _outbox, ...changes } = doc;
-    await deps.computers.save(_id, write.current.version, changes, events);
-  }
-  const before = write.current === null ? [] : lookupKeysOf(write.current);
-  const after = lookupKeysOf(doc);
-  await deps.lookups.add(
-    after.filter((key) => !before.includes(key)),
-    doc._id,
-  );
-  await deps.lookups.remove(
-    before.filter((key) => !after.includes(key)),
-    doc._id,
-  );
-  return doc;
 }

@@ -1,0 +1,595 @@
+import { randomUUID } from 'node:crypto';
+import {
+  contractEvent,
+  isEvent,
+  PartitionNotOwnedError,
+  type Bus,
+  type ContractEvent,
+  type ReceivedEvent,
+} from '@converge/bus';
+import {
+  computerAgentPresenceChanged,
+  computerChangeRequested,
+  computerIdentificationRequested,
+  computerManualDecisionRequested,
+  findContract,
+} from '@converge/contracts';
+import { PartitionFencedError } from '@converge/errors';
+import type { OwnerReplies } from '@converge/runtime';
+import {
+  acquireFence,
+  fromStoredEntry,
+  outboxEntry,
+  type FenceDocument,
+  type PartitionFence,
+  type StoredOutboxEntry,
+} from '@converge/store';
+import type { Logger } from '@converge/telemetry';
+import type { IdentificationPolicy } from '../domain/identification.ts';
+import type { AgentPresenceRepository } from '../data-access/agent-presence.repository.ts';
+import { lookupIds, type AgentRoute, type MachineLookup } from '../data-access/computer-lookup.ts';
+import type { BatchRecord, ComputerRepository, StoredDocument } from '../data-access/computer.repository.ts';
+import { ownerKeyOf, type ComputerDocument } from '../data-access/computer.schema.ts';
+import type { DirectoryRepository } from '../data-access/directory.repository.ts';
+import type { IdentificationFailureRepository } from '../data-access/identification-failure.repository.ts';
+import type {
+  PendingDecisionDocument,
+  PendingDecisionRepository,
+} from '../data-access/pending-decision.repository.ts';
+import { documentOf, eventsOf } from './computer-document.ts';
+import {
+  IdentificationBatch,
+  type BatchView,
+  type IdentificationInput,
+  type StagedComputer,
+} from './identification-batch.ts';
+
+export interface IdentificationOwnerDeps {
+  computers: ComputerRepository;
+  presence: AgentPresenceRepository;
+  directory: DirectoryRepository;
+  pending: PendingDecisionRepository;
+  failures: IdentificationFailureRepository;
+  bus: Bus;
+  /** Answers the requests among the inputs (the owner only answers; request handlers wait). */
+  replies: Pick<OwnerReplies, 'answer'>;
+  logger: Logger;
+  policy: IdentificationPolicy;
+  staleAfterDays: number;
+  clock: () => Date;
+  /** The owner group: the name of its partitions' fences. */
+  groupId: string;
+  /** Computers a process holds at most; the least recently used beyond it are read again when needed. */
+  heldComputers: number;
+}
+
+/** A partition this process owns, and what it holds of it. */
+interface OwnedPartition {
+  partition: number;
+  fence: PartitionFence;
+  /** The last batch written, and the last one whose events were sent. */
+  seq: number;
+  sentSeq: number;
+  /** A batch failed after memory or store moved on: start again from the store before the next one. */
+  stale: boolean;
+  /** Computers owned here, least recently used first. */
+  computers: Map<string, ComputerDocument>;
+  /** Their machine lookups. */
+  machines: Map<string, MachineLookup>;
+  /** The held computer each of their agents is attached to. */
+  agents: Map<string, string>;
+  /** Held computers by machine key. */
+  byMachine: Map<string, Set<string>>;
+}
+
+/** What a batch reads from the store besides what is held. */
+interface BatchLoad {
+  docs: Map<string, StoredDocument>;
+  pending: Map<string, PendingDecisionDocument>;
+  onboardingDisabled: Set<string>;
+}
+
+const isComputer = (doc: StoredDocument): doc is ComputerDocument => 'identityKey' in doc;
+
+/** The record of a partition's last batch, beside its fence. */
+function batchRecordId(groupId: string, partition: number): string {
+  return `batch:${groupId}:${partition}`;
+}
+
+/** An event as sent, under the id its stored outbox entry has (a re-send after a crash keeps it). */
+function sendable(entry: StoredOutboxEntry): ContractEvent {
+  const event = fromStoredEntry(entry);
+  const contract = findContract(event.type);
+  if (contract === undefined) throw new Error(`no contract for ${event.type}`);
+  return contractEvent(contract, {
+    id: event.id,
+    subject: event.subject,
+    data: event.data,
+    time: event.time,
+    ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
+  });
+}
+
+/** Sends an input on to the owner of another key, as it came. */
+function forwarded(event: ReceivedEvent, key: string): ContractEvent {
+  const contract = findContract(event.type);
+  if (contract === undefined) throw new Error(`no contract for ${event.type}`);
+  return contractEvent(contract, {
+    subject: key,
+    data: event.data,
+    ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
+  });
+}
+
+/** The owner's input of a received event; null for an event type that is none. */
+export function inputOf(event: ReceivedEvent): IdentificationInput | null {
+  if (isEvent(event, computerIdentificationRequested)) {
+    const { facts, retry, reply } = event.data;
+    return { type: 'identify', event, facts, retry, reply };
+  }
+  if (isEvent(event, computerAgentPresenceChanged)) {
+    const { agentId, online, at } = event.data;
+    return { type: 'presence', event, agentId, online, at: new Date(at) };
+  }
+  if (isEvent(event, computerChangeRequested)) return { type: 'change', event, request: event.data };
+  if (isEvent(event, computerManualDecisionRequested))
+    return { type: 'decision', event, request: event.data };
+  return null;
+}
+
+/** Whether the computer's document changed in anything a reader sees, besides its version and time. */
+function derivedChanged(before: ComputerDocument, after: Omit<ComputerDocument, 'outbox' | 'outboxBatch'>) {
+  return (
+    before.online !== after.online ||
+    before.onlineAgentIds.join() !== after.onlineAgentIds.join() ||
+    before.primaryPersonId !== after.primaryPersonId ||
+    before.personIds.join() !== after.personIds.join()
+  );
+}
+
+/**
+ * The owner of the computers of the partitions this replica is given (docs/architecture.md §9): it holds them in
+ * memory, decides each batch of inputs with the pure domain (`IdentificationBatch`), stores what the batch changed
+ * in one fenced bulk write (new documents in one insert beside it), sends its events and forwards in one Kafka
+ * request, and answers the requests among the inputs.
+ */
+export class IdentificationOwner {
+  private readonly deps: IdentificationOwnerDeps;
+  private readonly partitions = new Map<number, OwnedPartition>();
+
+  constructor(deps: IdentificationOwnerDeps) {
+    this.deps = deps;
+  }
+
+  /** The partitions owned and the computers held: for metrics and tests. */
+  held(): { partitions: number[]; computers: number } {
+    let computers = 0;
+    for (const part of this.partitions.values()) computers += part.computers.size;
+    return { partitions: [...this.partitions.keys()], computers };
+  }
+
+  readonly takeOver = async (partition: number): Promise<void> => {
+    const held = this.partitions.get(partition);
+    const fence = await acquireFence(
+      this.deps.computers.collection,
+      this.deps.groupId,
+      partition,
+      held?.fence,
+    );
+    if (held !== undefined && fence.kept && !held.stale) return;
+    this.partitions.set(partition, await this.resume(partition, fence));
+  };
+
+  readonly release = (partition: number): void => {
+    this.partitions.delete(partition);
+  };
+
+  /** Decides, stores and sends one batch of the partition's inputs; resolves with each input's outcome. */
+  readonly handleBatch = async (partition: number, events: ReceivedEvent[]) => {
+    let part = this.partitions.get(partition);
+    if (part === undefined) throw new PartitionNotOwnedError(partition);
+    if (part.stale) {
+      part = await this.resume(partition, await this.stillHeld(part));
+      this.partitions.set(partition, part);
+    }
+    const inputs = events.flatMap((event) => inputOf(event) ?? []);
+    try {
+      return await this.process(part, inputs);
+    } catch (error) {
+      // Memory and store may differ now (a write went through, a send did not): start again from the store.
+      if (!(error instanceof PartitionFencedError)) part.stale = true;
+      throw error;
+    }
+  };
+
+  /** The fence this member holds, as stored now; `PartitionFencedError` when another member took it since. */
+  private async stillHeld(part: OwnedPartition): Promise<PartitionFence> {
+    const [stored] = (await this.deps.computers.byIds([part.fence.id])) as unknown as FenceDocument[];
+    if (stored?.fence !== part.fence.token) throw new PartitionFencedError(part.partition);
+    return { ...part.fence, sentSeq: stored.sentSeq, kept: true };
+  }
+
+  /**
+   * Starts on a partition from the store. The events of its last batch are sent again, under their ids, when
+   * that batch's send may not have completed (the previous owner died in between, or this one failed).
+   */
+  private async resume(partition: number, fence: PartitionFence): Promise<OwnedPartition> {
+    const { computers, bus, logger } = this.deps;
+    const recordId = batchRecordId(this.deps.groupId, partition);
+    let [record] = (await computers.byIds([recordId])) as BatchRecord[];
+    if (record === undefined) {
+      record = { _id: recordId, version: fence.sentSeq, computerIds: [] };
+      // Created once, so that each batch only replaces it: the fenced write stays one transaction on FerretDB.
+      const refused = await computers.insertNew([record]);
+      if (refused.length > 0)
+        throw new Error(`the batch record of partition ${partition} was created meanwhile`);
+    }
+    if (record.version > fence.sentSeq) {
+      const batch = `${fence.id}#${record.version}`;
+      const written = (await computers.byIds(record.computerIds)).filter(isComputer);
+      const entries = written.filter((doc) => doc.outboxBatch === batch).flatMap((doc) => doc.outbox);
+      await bus.publishAll(entries.map(sendable));
+      logger.info(
+        { partition, batch: record.version, events: entries.length },
+        'events of an unsent batch sent again',
+      );
+    }
+    logger.info({ partition, token: fence.token }, 'computers of the partition taken over');
+    return {
+      partition,
+      fence,
+      seq: record.version,
+      sentSeq: record.version,
+      stale: false,
+      computers: new Map(),
+      machines: new Map(),
+      agents: new Map(),
+      byMachine: new Map(),
+    };
+  }
+
+  private async process(part: OwnedPartition, inputs: readonly IdentificationInput[]) {
+    const keys = new Set(inputs.map((input) => input.event.subject));
+    const load = await this.load(part, inputs);
+    const view = this.viewOf(part, load);
+    const batch = new IdentificationBatch(view, {
+      policy: this.deps.policy,
+      now: this.deps.clock(),
+      newComputerId: randomUUID,
+    });
+    batch.applyAll(inputs);
+    await this.persist(part, batch, load, keys);
+    return batch.outcomes;
+  }
+
+  /**
+   * Reads what the batch needs and this process does not hold, by `_id` only: the machine lookups of the inputs'
+   * keys, the routes of their agents, the computers those name (each round one `$in`), and beside them the
+   * tenants' onboarding settings and the pending decisions the technicians answer.
+   */
+  private async load(part: OwnedPartition, inputs: readonly IdentificationInput[]): Promise<BatchLoad> {
+    const docs = new Map<string, StoredDocument>();
+    const tenants = new Set<string>();
+    const decisions = new Set<string>();
+    const wanted = new Set<string>();
+    const wantComputer = (id: string) => {
+      if (!part.computers.has(id)) wanted.add(id);
+    };
+    const wantAgent = (agentId: string) => {
+      if (!part.agents.has(agentId)) wanted.add(lookupIds.agent(agentId));
+    };
+    for (const input of inputs) {
+      const key = input.event.subject;
+      if (!part.machines.has(key)) wanted.add(lookupIds.machine(key));
+      else for (const id of part.machines.get(key)?.computerIds ?? []) wantComputer(id);
+      switch (input.type) {
+        case 'identify':
+          tenants.add(input.facts.tenantId);
+          wantAgent(input.facts.agentId);
+          break;
+        case 'presence':
+          wantAgent(input.agentId);
+          break;
+        case 'change':
+          wantComputer(input.request.computerId);
+          break;
+        case 'decision':
+          tenants.add(input.request.tenantId);
+          decisions.add(input.request.agentId);
+          if (input.request.computerId !== null) wantComputer(input.request.computerId);
+          break;
+      }
+    }
+    const [pending, onboardingDisabled] = await Promise.all([
+      this.deps.pending.byAgents([...decisions]),
+      this.deps.directory.onboardingDisabledAmong([...tenants]),
+    ]);
+    for (const doc of pending) for (const candidate of doc.candidates) wantComputer(candidate.computerId);
+    const restoring = new Set(
+      inputs.flatMap((input) =>
+        input.type === 'change' && input.request.change.kind === 'restore' ? [input.request.computerId] : [],
+      ),
+    );
+    for (const id of restoring) {
+      for (const agent of part.computers.get(id)?.agents ?? []) wanted.add(lookupIds.agent(agent.agentId));
+    }
+    // Lookups name computers, a restored computer's agents name the computers they may have moved to.
+    for (let round = 0; wanted.size > 0 && round < 4; round++) {
+      const found = await this.deps.computers.byIds([...wanted].filter((id) => !docs.has(id)));
+      wanted.clear();
+      for (const doc of found) docs.set(doc._id, doc);
+      for (const doc of found) {
+        if ('computerIds' in doc) doc.computerIds.forEach(wantComputer);
+        else if ('ownerKey' in doc && doc.computerId !== null) wantComputer(doc.computerId);
+        else if (isComputer(doc) && restoring.has(doc._id)) {
+          for (const agent of doc.agents) wanted.add(lookupIds.agent(agent.agentId));
+        }
+      }
+      for (const id of [...wanted]) if (docs.has(id)) wanted.delete(id);
+    }
+    return { docs, pending: new Map(pending.map((doc) => [doc._id, doc])), onboardingDisabled };
+  }
+
+  private viewOf(part: OwnedPartition, load: BatchLoad): BatchView {
+    const computer = (id: string) => {
+      const held = part.computers.get(id);
+      if (held !== undefined) return held;
+      const doc = load.docs.get(id);
+      return doc !== undefined && isComputer(doc) ? doc : undefined;
+    };
+    return {
+      computer,
+      machine: (key) =>
+        part.machines.get(key) ?? (load.docs.get(lookupIds.machine(key)) as MachineLookup | undefined),
+      heldOfMachine: (key) => [...(part.byMachine.get(key) ?? [])],
+      heldComputerOf: (agentId) => part.agents.get(agentId),
+      route: (agentId) => load.docs.get(lookupIds.agent(agentId)) as AgentRoute | undefined,
+      pending: (agentId) => load.pending.get(agentId),
+      onboardingEnabled: (tenantId) => !load.onboardingDisabled.has(tenantId),
+    };
+  }
+
+  /**
+   * Stores what the batch staged: changed documents in one fenced bulk write (new agent routes of known computers
+   * in it too, as claims: a route another owner wrote first refuses the whole write), then new computers, their
+   * lookups and routes in one insert; sends the events of what was stored with the forwards in one request; then
+   * records pending decisions and failures and answers the requests.
+   */
+  private async persist(
+    part: OwnedPartition,
+    batch: IdentificationBatch,
+    load: BatchLoad,
+    keys: ReadonlySet<string>,
+  ): Promise<void> {
+    const { computers, bus, replies } = this.deps;
+    const now = this.deps.clock();
+    const seq = part.seq + 1;
+    const outboxBatch = `${part.fence.id}#${seq}`;
+    const route = (agentId: string) => load.docs.get(lookupIds.agent(agentId)) as AgentRoute | undefined;
+
+    // Routes of held computers' agents were not read: their versions are needed to write them.
+    const unknownRoutes = [...batch.routes.keys()].map(lookupIds.agent).filter((id) => !load.docs.has(id));
+    const staged = [...batch.computers.values()];
+    const connected = staged
+      .filter((entry) => entry.presence)
+      .flatMap((entry) => entry.state.agents.map((a) => a.agentId));
+    const [routesRead, online, people] = await Promise.all([
+      computers.byIds(unknownRoutes),
+      this.deps.presence.onlineAmong(connected),
+      this.deps.directory.peopleByUpn(
+        staged.flatMap(({ state }) =>
+          state.affinity.recentUpns.map((upn) => ({ tenantId: state.tenantId, upn })),
+        ),
+      ),
+    ]);
+    for (const doc of routesRead) load.docs.set(doc._id, doc);
+
+    const fenced: { doc: StoredDocument; previousVersion: number }[] = [];
+    const inserted: StoredDocument[] = [];
+    const written: ComputerDocument[] = [];
+    const events = new Map<string, ContractEvent[]>();
+    for (const entry of staged) {
+      const doc = this.documentOf(entry, online, people, now);
+      if (doc === null) continue;
+      const outbox =
+        entry.changed || (entry.base !== null && derivedChanged(entry.base, doc))
+          ? eventsOf(doc, entry.base?.onboardingStatus ?? null, entry.identified, now)
+          : [];
+      const entries = outbox.map(outboxEntry);
+      const stored: ComputerDocument = { ...doc, outbox: entries, outboxBatch };
+      events.set(stored._id, entries.map(sendable));
+      written.push(stored);
+      if (entry.base === null) inserted.push(stored);
+      else fenced.push({ doc: stored, previousVersion: entry.base.version });
+    }
+    const created = new Set(inserted.map((doc) => doc._id));
+    for (const [key, computerIds] of batch.machines) {
+      const lookup =
+        part.machines.get(key) ?? (load.docs.get(lookupIds.machine(key)) as MachineLookup | undefined);
+      const version = lookup?.version ?? 0;
+      const doc: MachineLookup = { _id: lookupIds.machine(key), version: version + 1, computerIds };
+      if (version === 0) inserted.push(doc);
+      else fenced.push({ doc, previousVersion: version });
+    }
+    for (const [agentId, target] of batch.routes) {
+      const version = route(agentId)?.version ?? 0;
+      const doc: AgentRoute = {
+        _id: lookupIds.agent(agentId),
+        version: version + 1,
+        computerId: target?.computerId ?? null,
+        ownerKey: target?.ownerKey ?? null,
+      };
+      if (version === 0 && target !== null && created.has(target.computerId)) inserted.push(doc);
+      else if (version > 0 || target !== null) fenced.push({ doc, previousVersion: version });
+    }
+
+    const refusedCreates = new Set<string>();
+    const holders: ComputerDocument[] = [];
+    if (fenced.length > 0 || inserted.length > 0) {
+      const record: BatchRecord = {
+        _id: batchRecordId(this.deps.groupId, part.partition),
+        version: seq,
+        computerIds: written.map((doc) => doc._id),
+      };
+      await computers.writeBatch(
+        part.fence,
+        [...fenced, { doc: record, previousVersion: part.seq }],
+        part.sentSeq,
+      );
+      part.seq = seq;
+      const refused = await this.insertNew(inserted, batch);
+      for (const id of refused.notCreated) refusedCreates.add(id);
+      holders.push(...refused.holders);
+    }
+
+    const outgoing: ContractEvent[] = [];
+    for (const doc of written)
+      if (!refusedCreates.has(doc._id)) outgoing.push(...(events.get(doc._id) ?? []));
+    for (const { event, key } of batch.forwards) outgoing.push(forwarded(event, key));
+    const stored = written.filter((doc) => !refusedCreates.has(doc._id));
+    for (const holder of holders) load.docs.set(holder._id, holder);
+    this.remember(part, batch, load.docs, keys, stored);
+    await Promise.all([
+      this.deps.pending.apply([...batch.pending.values()], now),
+      this.deps.failures.apply([...batch.failures.values()], now),
+    ]);
+    await bus.publishAll(outgoing);
+    part.sentSeq = part.seq;
+    await replies.answer(batch.replies);
+  }
+
+  /** The document a staged computer is written as; null when a connection or affinity change changed nothing. */
+  private documentOf(
+    entry: StagedComputer,
+    online: ReadonlySet<string>,
+    people: Awaited<ReturnType<DirectoryRepository['peopleByUpn']>>,
+    now: Date,
+  ) {
+    const { state, base } = entry;
+    const onlineAgentIds = entry.presence
+      ? state.agents.map((agent) => agent.agentId).filter((agentId) => online.has(agentId))
+      : state.onlineAgentIds;
+    const doc = documentOf(
+      { ...state, onlineAgentIds, version: (base?.version ?? 0) + 1 },
+      { people, now, staleAfterDays: this.deps.staleAfterDays },
+    );
+    if (!entry.changed && !entry.handOver && base !== null && !derivedChanged(base, doc)) return null;
+    return doc;
+  }
+
+  /**
+   * Inserts the batch's new documents. A new computer whose identity key is held by a computer this owner did not
+   * know (a crash left it out of its lookup) is refused: its input goes to the holder's owner, and the holder is
+   * held from now on when it is owned here. A new computer whose agent another owner attached first is removed
+   * again: its input is decided once more. Returns the computers not created, and the holders found.
+   */
+  private async insertNew(
+    docs: readonly StoredDocument[],
+    batch: IdentificationBatch,
+  ): Promise<{ notCreated: string[]; holders: ComputerDocument[] }> {
+    const { computers, logger } = this.deps;
+    const refused = await computers.insertNew(docs);
+    const notCreated: string[] = [];
+    if (refused.length === 0) return { notCreated, holders: [] };
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    const collided: ComputerDocument[] = [];
+    for (const { id, code } of refused) {
+      const doc = byId.get(id);
+      if (doc === undefined || code !== 11000) throw new Error(`the store refused ${id} (code ${code})`);
+      if (isComputer(doc)) {
+        collided.push(doc);
+      } else if ('ownerKey' in doc && doc.computerId !== null) {
+        logger.warn({ route: id }, 'another owner attached the agent first; its new computer is removed');
+        await computers.removeCreated(doc.computerId);
+        notCreated.push(doc.computerId);
+        const input = batch.creators.get(doc.computerId);
+        if (input !== undefined) this.redecide(batch, input, input.event.subject);
+      } else {
+        logger.warn({ lookup: id }, 'a machine lookup was written meanwhile; read again with the next batch');
+      }
+    }
+    const holders =
+      collided.length === 0 ? [] : await computers.holdersOf(collided.map((doc) => doc.identityKey));
+    for (const doc of collided) {
+      const holder = holders.find((other) => other.identityKey === doc.identityKey);
+      const input = batch.creators.get(doc._id);
+      if (holder === undefined || input === undefined) {
+        throw new Error(`the store refused computer ${doc._id} without a holder of its identity key`);
+      }
+      logger.warn(
+        { computerId: doc._id, holder: holder._id },
+        'the machine has a computer already; sent to it',
+      );
+      notCreated.push(doc._id);
+      this.redecide(batch, input, ownerKeyOf(holder));
+    }
+    return { notCreated, holders };
+  }
+
+  /** An input whose computer was not created goes to `key` instead; its requester waits for that answer. */
+  private redecide(batch: IdentificationBatch, input: IdentificationInput, key: string): void {
+    batch.forwards.push({ event: input.event, key });
+    const requestId = (input.event.data as { reply?: { requestId: string } | null }).reply?.requestId;
+    const index = batch.replies.findIndex((reply) => reply.requestId === requestId);
+    if (index >= 0) batch.replies.splice(index, 1);
+  }
+
+  /** Updates what the partition holds after a batch was stored: what it read and wrote of its own keys. */
+  private remember(
+    part: OwnedPartition,
+    batch: IdentificationBatch,
+    read: ReadonlyMap<string, StoredDocument>,
+    keys: ReadonlySet<string>,
+    written: readonly ComputerDocument[],
+  ): void {
+    for (const doc of read.values()) if (isComputer(doc) && keys.has(ownerKeyOf(doc))) this.hold(part, doc);
+    for (const doc of written) {
+      if (keys.has(ownerKeyOf(doc))) this.hold(part, doc);
+      else this.forget(part, doc._id);
+    }
+    for (const key of keys) {
+      const staged = batch.machines.get(key);
+      const lookup =
+        part.machines.get(key) ?? (read.get(lookupIds.machine(key)) as MachineLookup | undefined);
+      const version = lookup?.version ?? 0;
+      part.machines.delete(key);
+      part.machines.set(key, {
+        _id: lookupIds.machine(key),
+        version: staged === undefined ? version : version + 1,
+        computerIds: staged ?? lookup?.computerIds ?? [],
+      });
+    }
+    this.evict(part);
+  }
+
+  private hold(part: OwnedPartition, doc: ComputerDocument): void {
+    this.forget(part, doc._id);
+    part.computers.set(doc._id, doc);
+    if (doc.deletedAt === null) for (const agent of doc.agents) part.agents.set(agent.agentId, doc._id);
+    const ofMachine = part.byMachine.get(doc.machineKey) ?? new Set();
+    ofMachine.add(doc._id);
+    part.byMachine.set(doc.machineKey, ofMachine);
+  }
+
+  private forget(part: OwnedPartition, id: string): void {
+    const doc = part.computers.get(id);
+    if (doc === undefined) return;
+    part.computers.delete(id);
+    for (const agent of doc.agents)
+      if (part.agents.get(agent.agentId) === id) part.agents.delete(agent.agentId);
+    part.byMachine.get(doc.machineKey)?.delete(id);
+  }
+
+  /** Forgets the least recently used beyond this process's share of `heldComputers`. */
+  private evict(part: OwnedPartition): void {
+    const share = Math.max(1, Math.floor(this.deps.heldComputers / Math.max(1, this.partitions.size)));
+    for (const id of part.computers.keys()) {
+      if (part.computers.size <= share) break;
+      this.forget(part, id);
+    }
+    for (const key of part.machines.keys()) {
+      if (part.machines.size <= share) break;
+      part.machines.delete(key);
+    }
+  }
+}
