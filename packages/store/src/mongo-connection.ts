@@ -23,14 +23,15 @@ export function storeOperations(conn: mongoose.Connection): Record<string, numbe
   return { ...Object.fromEntries(counts), total };
 }
 
-const serverOperations = getMeter('@converge/store').createCounter('store_operations', {
-  description: 'Commands sent to the database server, counted by the driver (a bulk write is one)',
-});
-
 /** Commands the driver runs for itself, not for the service's data. */
 const monitoringCommands = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'buildInfo', 'endSessions']);
 
 function countOperations(conn: mongoose.Connection, dbName: string): void {
+  // Made with the connection, not when the module loads: a counter made before the service started its telemetry
+  // (as importing this package does) belongs to no meter provider and is never exported.
+  const serverOperations = getMeter('@converge/store').createCounter('store_operations', {
+    description: 'Commands sent to the database server, counted by the driver (a bulk write is one)',
+  });
   const counts = new Map<string, number>();
   operationCounts.set(conn, counts);
   conn.getClient().on('commandStarted', (event: { commandName: string }) => {
