@@ -8,13 +8,32 @@ import mongoose from 'mongoose';
 
 export interface EndToEndResult {
   agents: number;
+  /** Partitions of the agent events and of the owners' topic, as `npm start` creates them. */
+  partitions: number;
   decisions: { 'create-computer': number; 'attach-agent': number; failed: number };
   seconds: number;
   decisions_per_second: number;
+  /** Commands the service process sent to the database while deciding, by command, and per decision. */
+  store_operations: { total: number; per_decision: number; by_command: Record<string, number> };
   completed: boolean;
 }
 
+/** The service's `store_operations_total` counters (its Prometheus `/metrics`), summed by command. */
+async function storeOperationsOf(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const byCommand: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^store_operations_total\{(.*)\} ([0-9.e+]+)$/.exec(line);
+    if (match === null) continue;
+    const command = /command="([^"]*)"/.exec(match[1] ?? '')?.[1] ?? 'unknown';
+    byCommand[command] = (byCommand[command] ?? 0) + Number(match[2]);
+  }
+  return byCommand;
+}
+
 const batchSize = 2_000;
+/** What `npm start` gives every topic (`KAFKA_PARTITIONS`' default). */
+const partitions = 12;
 
 /**
  * Facts of `agents` agents: 80 % new machines, 10 % a second RMM's agent on one of those machines (attached; at most one per machine),
@@ -75,7 +94,7 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
   });
   await bus.connect();
   await bus.ensureTopics([
-    { topic: topics.agentEvents, partitions: 6 },
+    { topic: topics.agentEvents, partitions },
     { topic: topics.directoryEvents, partitions: 1 },
     { topic: topics.sessionEvents, partitions: 1 },
   ]);
@@ -106,39 +125,56 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
       MONGO_DATABASE_PREFIX: prefix,
       KAFKA_TOPIC_PREFIX: topicPrefix,
       IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
+      KAFKA_PARTITIONS: String(partitions),
     },
   }).catch(async (error: unknown) => {
     await conn.close();
     throw error;
   });
   // Generous: a run that stops early reports `completed: false` and the rate of the decisions it saw.
-  const timeoutMs = Math.max(5 * 60_000, agents * 250);
+  const timeoutMs = Math.max(5 * 60_000, agents * 10);
+  const operationsBefore = await storeOperationsOf(service.baseUrl);
   const started = process.hrtime.bigint();
   const db = conn.db;
   if (db === undefined) throw new Error('no database');
   const identified = await countIdentified(run, topicPrefix + topics.computerEvents);
-  // Every decision leaves one mark: an identified event on Kafka (published by the outbox relay) per agent
-  // identified, a stored failure per failed one. Only the small failures collection is read, so the polling
-  // adds little to the database's load.
+  // Every decision leaves one mark: an identified event on Kafka per agent identified (sent by the owner after
+  // its batch is stored), a stored failure per failed one. Only the small failures collection is read, once a
+  // second, so the polling adds little to the database's load.
   const made = async () =>
     identified.count() + (await db.collection('identificationfailures').countDocuments({}));
   let decided = 0;
   while (process.hrtime.bigint() - started < BigInt(timeoutMs) * 1_000_000n) {
     decided = await made();
     if (decided >= agents) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const computers = await db.collection('computers').countDocuments({});
+  const operationsAfter = await storeOperationsOf(service.baseUrl);
+  const byCommand = Object.fromEntries(
+    Object.entries(operationsAfter).map(([command, count]) => [
+      command,
+      count - (operationsBefore[command] ?? 0),
+    ]),
+  );
+  const operations = Object.values(byCommand).reduce((sum, count) => sum + count, 0);
+  // Computers only: the collection also holds the owners' fences, batch records and lookups.
+  const computers = await db.collection('computers').countDocuments({ identityKey: { $exists: true } });
   await identified.stop();
   await service.stop();
   await db.dropDatabase();
   await conn.close();
   return {
     agents,
+    partitions,
     decisions: expected,
     seconds: Number(seconds.toFixed(2)),
     decisions_per_second: Math.round(Math.min(decided, agents) / seconds),
+    store_operations: {
+      total: operations,
+      per_decision: Number((operations / Math.max(1, Math.min(decided, agents))).toFixed(4)),
+      by_command: byCommand,
+    },
     completed: decided >= agents && computers === expected['create-computer'],
   };
 }

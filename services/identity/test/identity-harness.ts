@@ -23,13 +23,19 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 
 /** An event read back from `identity.computer-events`. */
 export interface ComputerEvent {
+  id: string;
   type: string;
   subject: string;
   data: Record<string, unknown>;
 }
 
 export interface Harness {
+  /** The first replica: the one `api` calls. */
   service: ServiceProcess;
+  /** Every replica, each its own process with the same environment. */
+  services: ServiceProcess[];
+  /** The identity database of the run, for tests that check what is stored. */
+  databaseName: string;
   bus: Bus;
   /** Every event published on `identity.computer-events` since the harness started (by any run). */
   computerEvents: ComputerEvent[];
@@ -42,7 +48,18 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Identity processes started (default 1). */
+  replicas?: number;
+  /** Partitions of every topic, the agent events' and the owners' (default 3). */
+  partitions?: number;
+}
+
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  const partitions = options.partitions ?? 3;
   const run = uniqueId('identity');
   // This run's own topics, so runs never share (or replay) each other's events.
   const topicPrefix = `${run}.`;
@@ -56,26 +73,36 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   });
   await bus.connect();
   await bus.ensureTopics([
-    { topic: topics.agentEvents, partitions: 3 },
-    { topic: topics.directoryEvents, partitions: 3 },
-    { topic: topics.sessionEvents, partitions: 3 },
+    { topic: topics.agentEvents, partitions },
+    { topic: topics.directoryEvents, partitions },
+    { topic: topics.sessionEvents, partitions },
   ]);
-  const service = await startService({
-    entry: 'services/identity/src/main.ts',
-    name: 'identity',
-    env: {
-      MONGO_DATABASE_PREFIX: run.replace(/-/g, '_'),
-      KAFKA_TOPIC_PREFIX: topicPrefix,
-      IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
-      ...env,
-    },
-  });
+  const databasePrefix = run.replace(/-/g, '_');
+  const services = await Promise.all(
+    Array.from({ length: options.replicas ?? 1 }, () =>
+      startService({
+        entry: 'services/identity/src/main.ts',
+        name: 'identity',
+        env: {
+          MONGO_DATABASE_PREFIX: databasePrefix,
+          KAFKA_TOPIC_PREFIX: topicPrefix,
+          KAFKA_PARTITIONS: String(partitions),
+          IDENTITY_TRUSTED_MANUFACTURERS: 'Dell Inc.',
+          ...env,
+        },
+      }),
+    ),
+  );
+  const [service] = services;
+  if (service === undefined) throw new Error('no identity replica started');
   const computerEvents = await readComputerEvents(run, topicPrefix + topics.computerEvents);
   const facts = agentFactsReported;
   const tokens = new Map<Role, string>();
 
   return {
     service,
+    services,
+    databaseName: `${databasePrefix}_identity`,
     bus,
     computerEvents: computerEvents.events,
     publishFacts: async (data, id) => {
@@ -166,7 +193,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     stop: async () => {
       await computerEvents.consumer.disconnect();
-      await service.stop();
+      await Promise.all(services.map((replica) => replica.stop()));
       await bus.disconnect();
     },
   };
@@ -193,6 +220,7 @@ async function readComputerEvents(
     eachMessage: ({ message }) => {
       const header = (name: string) => message.headers?.[name]?.toString() ?? '';
       events.push({
+        id: header('ce_id'),
         type: header('ce_type'),
         subject: header('ce_subject'),
         data: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>,

@@ -40,12 +40,13 @@ export interface BatchRecord {
 /** A document of the computers collection: a computer, or a lookup or batch record of the owners. */
 export type StoredDocument = ComputerDocument | MachineLookup | AgentRoute | BatchRecord;
 
-/** A new document that the owner's fenced write does not carry (see `insertNew`), and why it was refused. */
-export interface RefusedInsert {
-  id: string;
-  /** The store's error code: 11000 when a unique index (`_id` or the identity key) refused it. */
-  code: number | undefined;
-}
+/** How an insert of a batch's new documents ended (see `insertBatch`). */
+export type BatchInsert =
+  | { outcome: 'inserted' }
+  /** A newer owner holds the partition: it refused the batch's guard, and nothing was inserted. */
+  | { outcome: 'fenced' }
+  /** Documents before `index` were inserted, the one at `index` was refused (`code`), the others not tried. */
+  | { outcome: 'refused'; index: number; code: number | undefined };
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -110,25 +111,45 @@ export class ComputerRepository extends TenantRepository<ComputerDocument> {
   }
 
   /**
-   * Inserts new documents in one request, each on its own: a document whose `_id` or identity key is taken
-   * is refused and the others are stored. On FerretDB an insert costs a quarter of an upsert (one transaction for
-   * all of them instead of one each), and new computers are most of what identification writes.
+   * Inserts a batch's new documents in one request, in order, after the batch's guard (`guardId`): a newer owner
+   * inserts the guard of the batch a stale owner may still be writing when it takes the partition over, so that
+   * the stale owner's insert is refused before any document, as its fenced write is. On FerretDB an insert costs
+   * a quarter of an upsert (one transaction for all of them instead of one each), and new computers are most of
+   * what identification writes.
    */
-  async insertNew(docs: readonly StoredDocument[]): Promise<RefusedInsert[]> {
-    if (docs.length === 0) return [];
+  async insertBatch(guardId: string, docs: readonly StoredDocument[]): Promise<BatchInsert> {
     try {
-      await this.collection.insertMany([...docs], { ordered: false });
-      return [];
+      await this.collection.insertMany([{ _id: guardId }, ...docs], { ordered: true });
+      return { outcome: 'inserted' };
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
-      if (!Array.isArray(writeErrors)) throw error;
-      return writeErrors.map((refused) => ({ id: docs[refused.index]?._id ?? '', code: refused.code }));
+      const [refused] = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors ?? [];
+      if (refused === undefined) throw error;
+      if (refused.index === 0) return { outcome: 'fenced' };
+      return { outcome: 'refused', index: refused.index - 1, code: refused.code };
     }
   }
 
-  /** Removes a computer an owner created in its current batch, before anyone was told about it. */
-  async removeCreated(id: string): Promise<void> {
-    await this.collection.deleteOne({ _id: id, version: 1 });
+  /** Creates a document that must not exist yet (`E11000` when it does). */
+  async create(doc: StoredDocument): Promise<void> {
+    await this.collection.insertOne(doc);
+  }
+
+  /** Inserts guards of batches (see `insertBatch`); those inserted already stay as they are. */
+  async guard(guardIds: readonly string[]): Promise<void> {
+    try {
+      await this.collection.insertMany(
+        guardIds.map((_id) => ({ _id })),
+        { ordered: false },
+      );
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
+      if (!Array.isArray(writeErrors) || writeErrors.some((refused) => refused.code !== 11000)) throw error;
+    }
+  }
+
+  /** Removes documents by id (guards of batches long done). */
+  async removeAll(ids: readonly string[]): Promise<void> {
+    await this.collection.deleteMany({ _id: { $in: [...ids] } });
   }
 
   /**

@@ -96,6 +96,14 @@ function batchRecordId(groupId: string, partition: number): string {
   return `batch:${groupId}:${partition}`;
 }
 
+/** The guard of a partition's batch `seq`: inserted before the batch's new documents (see `insertBatch`). */
+function batchGuardId(groupId: string, partition: number, seq: number): string {
+  return `${batchRecordId(groupId, partition)}#${seq}`;
+}
+
+/** Guards are removed this many batches after theirs, a hundred at a time. */
+const guardsKept = 100;
+
 /** An event as sent, under the id its stored outbox entry has (a re-send after a crash keeps it). */
 function sendable(entry: StoredOutboxEntry): ContractEvent {
   const event = fromStoredEntry(entry);
@@ -211,27 +219,30 @@ export class IdentificationOwner {
 
   /**
    * Starts on a partition from the store. The events of its last batch are sent again, under their ids, when
-   * that batch's send may not have completed (the previous owner died in between, or this one failed).
+   * that batch's send may not have completed (the previous owner died in between, or this one failed); consumers
+   * drop repeats.
    */
   private async resume(partition: number, fence: PartitionFence): Promise<OwnedPartition> {
-    const { computers, bus, logger } = this.deps;
-    const recordId = batchRecordId(this.deps.groupId, partition);
+    const { computers, bus, logger, groupId } = this.deps;
+    const recordId = batchRecordId(groupId, partition);
     let [record] = (await computers.byIds([recordId])) as BatchRecord[];
     if (record === undefined) {
       record = { _id: recordId, version: fence.sentSeq, computerIds: [] };
       // Created once, so that each batch only replaces it: the fenced write stays one transaction on FerretDB.
-      const refused = await computers.insertNew([record]);
-      if (refused.length > 0)
-        throw new Error(`the batch record of partition ${partition} was created meanwhile`);
+      await computers.create(record);
     }
+    // The previous owner's last batch may have its fenced write stored and its new documents not yet: should it
+    // still try to insert them, they are refused.
+    await computers.guard([batchGuardId(groupId, partition, record.version)]);
     if (record.version > fence.sentSeq) {
+      // The last batch's send may not have completed: its events go again, under their ids.
       const batch = `${fence.id}#${record.version}`;
       const written = (await computers.byIds(record.computerIds)).filter(isComputer);
       const entries = written.filter((doc) => doc.outboxBatch === batch).flatMap((doc) => doc.outbox);
       await bus.publishAll(entries.map(sendable));
       logger.info(
         { partition, batch: record.version, events: entries.length },
-        'events of an unsent batch sent again',
+        'events of the last batch sent again',
       );
     }
     logger.info({ partition, token: fence.token }, 'computers of the partition taken over');
@@ -258,6 +269,10 @@ export class IdentificationOwner {
       newComputerId: randomUUID,
     });
     batch.applyAll(inputs);
+    this.deps.logger.debug(
+      { partition: part.partition, inputs: inputs.length, computers: batch.computers.size },
+      'batch decided',
+    );
     await this.persist(part, batch, load, keys);
     return batch.outcomes;
   }
@@ -385,7 +400,6 @@ export class IdentificationOwner {
     for (const doc of routesRead) load.docs.set(doc._id, doc);
 
     const fenced: { doc: StoredDocument; previousVersion: number }[] = [];
-    const inserted: StoredDocument[] = [];
     const written: ComputerDocument[] = [];
     const events = new Map<string, ContractEvent[]>();
     for (const entry of staged) {
@@ -399,17 +413,21 @@ export class IdentificationOwner {
       const stored: ComputerDocument = { ...doc, outbox: entries, outboxBatch };
       events.set(stored._id, entries.map(sendable));
       written.push(stored);
-      if (entry.base === null) inserted.push(stored);
-      else fenced.push({ doc: stored, previousVersion: entry.base.version });
+      if (entry.base !== null) fenced.push({ doc: stored, previousVersion: entry.base.version });
     }
-    const created = new Set(inserted.map((doc) => doc._id));
+    // New documents go in one insert after the fenced write, each new computer after its new lookup and
+    // routes: a computer the store refuses leaves at most lookups that name it, which readers check.
+    const groups = new Map<string, StoredDocument[]>(
+      written.filter((doc) => batch.computers.get(doc._id)?.base === null).map((doc) => [doc._id, []]),
+    );
+    const alone: StoredDocument[] = [];
     for (const [key, computerIds] of batch.machines) {
       const lookup =
         part.machines.get(key) ?? (load.docs.get(lookupIds.machine(key)) as MachineLookup | undefined);
       const version = lookup?.version ?? 0;
       const doc: MachineLookup = { _id: lookupIds.machine(key), version: version + 1, computerIds };
-      if (version === 0) inserted.push(doc);
-      else fenced.push({ doc, previousVersion: version });
+      if (version > 0) fenced.push({ doc, previousVersion: version });
+      else (groups.get(computerIds.find((id) => groups.has(id)) ?? '') ?? alone).push(doc);
     }
     for (const [agentId, target] of batch.routes) {
       const version = route(agentId)?.version ?? 0;
@@ -419,11 +437,22 @@ export class IdentificationOwner {
         computerId: target?.computerId ?? null,
         ownerKey: target?.ownerKey ?? null,
       };
-      if (version === 0 && target !== null && created.has(target.computerId)) inserted.push(doc);
+      const group = version === 0 && target !== null ? groups.get(target.computerId) : undefined;
+      // A route of an agent a known computer gains is a claim in the fenced write: if another owner attached the
+      // agent first, the whole write is refused, and the batch is decided again from the store.
+      if (group !== undefined) group.push(doc);
       else if (version > 0 || target !== null) fenced.push({ doc, previousVersion: version });
     }
+    const byId = new Map(written.map((doc) => [doc._id, doc]));
+    const inserted = [
+      ...alone,
+      ...[...groups].flatMap(([computerId, docs]): StoredDocument[] => {
+        const computer = byId.get(computerId);
+        return computer === undefined ? docs : [...docs, computer];
+      }),
+    ];
 
-    const refusedCreates = new Set<string>();
+    const notCreated = new Set<string>();
     const holders: ComputerDocument[] = [];
     if (fenced.length > 0 || inserted.length > 0) {
       const record: BatchRecord = {
@@ -437,21 +466,33 @@ export class IdentificationOwner {
         part.sentSeq,
       );
       part.seq = seq;
-      const refused = await this.insertNew(inserted, batch);
-      for (const id of refused.notCreated) refusedCreates.add(id);
-      holders.push(...refused.holders);
+      const guard = batchGuardId(this.deps.groupId, part.partition, seq);
+      const outcome = await computers.insertBatch(guard, inserted);
+      if (outcome.outcome === 'fenced') throw new PartitionFencedError(part.partition);
+      if (outcome.outcome === 'refused') {
+        const refused = await this.refused(inserted, outcome.index, outcome.code, batch);
+        for (const id of refused.notCreated) notCreated.add(id);
+        holders.push(...refused.holders);
+        // A lookup of no new computer that was not inserted: the next batch reads the partition again.
+        if (inserted.slice(outcome.index).some((doc) => alone.includes(doc))) part.stale = true;
+      }
     }
 
-    const outgoing: ContractEvent[] = [];
-    for (const doc of written)
-      if (!refusedCreates.has(doc._id)) outgoing.push(...(events.get(doc._id) ?? []));
+    const stored = written.filter((doc) => !notCreated.has(doc._id));
+    const outgoing = stored.flatMap((doc) => events.get(doc._id) ?? []);
     for (const { event, key } of batch.forwards) outgoing.push(forwarded(event, key));
-    const stored = written.filter((doc) => !refusedCreates.has(doc._id));
     for (const holder of holders) load.docs.set(holder._id, holder);
     this.remember(part, batch, load.docs, keys, stored);
+    const oldGuards =
+      seq % guardsKept === 0
+        ? Array.from({ length: guardsKept }, (_, index) =>
+            batchGuardId(this.deps.groupId, part.partition, seq - 2 * guardsKept + index),
+          )
+        : [];
     await Promise.all([
       this.deps.pending.apply([...batch.pending.values()], now),
       this.deps.failures.apply([...batch.failures.values()], now),
+      oldGuards.length === 0 ? undefined : computers.removeAll(oldGuards),
     ]);
     await bus.publishAll(outgoing);
     part.sentSeq = part.seq;
@@ -478,52 +519,38 @@ export class IdentificationOwner {
   }
 
   /**
-   * Inserts the batch's new documents. A new computer whose identity key is held by a computer this owner did not
-   * know (a crash left it out of its lookup) is refused: its input goes to the holder's owner, and the holder is
-   * held from now on when it is owned here. A new computer whose agent another owner attached first is removed
-   * again: its input is decided once more. Returns the computers not created, and the holders found.
+   * The batch's new computers the store did not create: from the refused document on (the insert is ordered), each
+   * goes back to be decided again, by the owner of its own key; one whose identity key was taken goes to the
+   * holder's owner ("a create that collides ends at the holder"), and the holder is held from now on when it is
+   * owned here. The holder is a computer this owner did not know: a crash left it out of its machine lookup.
    */
-  private async insertNew(
-    docs: readonly StoredDocument[],
+  private async refused(
+    inserted: readonly StoredDocument[],
+    index: number,
+    code: number | undefined,
     batch: IdentificationBatch,
   ): Promise<{ notCreated: string[]; holders: ComputerDocument[] }> {
     const { computers, logger } = this.deps;
-    const refused = await computers.insertNew(docs);
-    const notCreated: string[] = [];
-    if (refused.length === 0) return { notCreated, holders: [] };
-    const byId = new Map(docs.map((doc) => [doc._id, doc]));
-    const collided: ComputerDocument[] = [];
-    for (const { id, code } of refused) {
-      const doc = byId.get(id);
-      if (doc === undefined || code !== 11000) throw new Error(`the store refused ${id} (code ${code})`);
-      if (isComputer(doc)) {
-        collided.push(doc);
-      } else if ('ownerKey' in doc && doc.computerId !== null) {
-        logger.warn({ route: id }, 'another owner attached the agent first; its new computer is removed');
-        await computers.removeCreated(doc.computerId);
-        notCreated.push(doc.computerId);
-        const input = batch.creators.get(doc.computerId);
-        if (input !== undefined) this.redecide(batch, input, input.event.subject);
-      } else {
-        logger.warn({ lookup: id }, 'a machine lookup was written meanwhile; read again with the next batch');
-      }
-    }
-    const holders =
-      collided.length === 0 ? [] : await computers.holdersOf(collided.map((doc) => doc.identityKey));
-    for (const doc of collided) {
-      const holder = holders.find((other) => other.identityKey === doc.identityKey);
-      const input = batch.creators.get(doc._id);
-      if (holder === undefined || input === undefined) {
-        throw new Error(`the store refused computer ${doc._id} without a holder of its identity key`);
-      }
-      logger.warn(
-        { computerId: doc._id, holder: holder._id },
-        'the machine has a computer already; sent to it',
+    const doc = inserted[index];
+    if (doc === undefined || code !== 11000)
+      throw new Error(`the store refused a new document (code ${code})`);
+    const notCreated = inserted.slice(index).filter(isComputer);
+    const holders = isComputer(doc) ? await computers.holdersOf([doc.identityKey]) : [];
+    const holder = holders.find((other) => isComputer(doc) && other.identityKey === doc.identityKey);
+    logger.warn(
+      { refused: doc._id, holder: holder?._id, notCreated: notCreated.length },
+      'the store refused a new document; its computers are decided again',
+    );
+    for (const computer of notCreated) {
+      const input = batch.creators.get(computer._id);
+      if (input === undefined) continue;
+      this.redecide(
+        batch,
+        input,
+        computer === doc && holder !== undefined ? ownerKeyOf(holder) : input.event.subject,
       );
-      notCreated.push(doc._id);
-      this.redecide(batch, input, ownerKeyOf(holder));
     }
-    return { notCreated, holders };
+    return { notCreated: notCreated.map((computer) => computer._id), holders };
   }
 
   /** An input whose computer was not created goes to `key` instead; its requester waits for that answer. */
