@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { extractTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
-import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage, Producer, TopicPartitionOffset } from 'kafkajs';
 import type { BusMetrics } from './bus-metrics.ts';
 import { sendToDeadLetter } from './dead-letter.ts';
 import { decodeEvent, envelopeHeaders, headerText, type ReceivedEvent } from './envelope.ts';
@@ -16,8 +16,6 @@ export interface SubscribeOptions {
   retryDelayMs?: number;
   /** Partitions handled in parallel (default 1); events of one partition are always handled in order. */
   partitionsConsumedConcurrently?: number;
-  /** How long a fetch waits at the broker when there is nothing to read (default 500 ms). */
-  maxWaitTimeInMs?: number;
   /**
    * Commits handled offsets in the background, at most this often, instead of after every fetched batch (the
    * default), whose commit round trip holds up the next fetch: for consumers where latency counts. A crash
@@ -58,7 +56,7 @@ export async function startSubscription(
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 500,
+    maxWaitTimeInMs: 500,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
   });
@@ -69,18 +67,25 @@ export async function startSubscription(
     logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
   });
 
-  // With `commitIntervalMs`: the next offset of each partition handled since the last commit.
-  const handledOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
+  // With `commitIntervalMs`: the last offset of each partition handled since the last commit.
+  const handledOffsets = new Map<string, TopicPartitionOffset>();
   let commitTimer: NodeJS.Timeout | undefined;
 
-  async function commitHandled(): Promise<void> {
+  /** Commits through the consumer, which does nothing once it is stopping (see `eachBatch` for that case). */
+  async function commitHandled(
+    commit: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => consumer.commitOffsets(offsets),
+  ): Promise<void> {
     clearTimeout(commitTimer);
     commitTimer = undefined;
     if (handledOffsets.size === 0) return;
-    const offsets = [...handledOffsets.values()];
+    // A committed offset names the next message to read.
+    const offsets = [...handledOffsets.values()].map((handled) => ({
+      ...handled,
+      offset: (BigInt(handled.offset) + 1n).toString(),
+    }));
     handledOffsets.clear();
     try {
-      await consumer.commitOffsets(offsets);
+      await commit(offsets);
     } catch (error) {
       logger.warn({ err: error }, 'handled offsets not committed; the next owner handles them again');
     }
@@ -88,11 +93,7 @@ export async function startSubscription(
 
   function handledUpTo(topic: string, partition: number, offset: string): void {
     if (opts.commitIntervalMs === undefined) return;
-    handledOffsets.set(`${topic}|${String(partition)}`, {
-      topic,
-      partition,
-      offset: (BigInt(offset) + 1n).toString(),
-    });
+    handledOffsets.set(`${topic}|${String(partition)}`, { topic, partition, offset });
     commitTimer ??= setTimeout(() => void commitHandled(), opts.commitIntervalMs);
   }
 
@@ -162,6 +163,7 @@ export async function startSubscription(
     const { batch } = payload;
     const spanName = `process ${batch.topic}`;
     let handled = 0;
+    let lastResolved: string | undefined;
     try {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) break;
@@ -174,7 +176,7 @@ export async function startSubscription(
         }
         // Only now is the message finished, so only now may its offset be committed (at-least-once).
         payload.resolveOffset(message.offset);
-        handledUpTo(batch.topic, batch.partition, message.offset);
+        lastResolved = message.offset;
         if (Date.now() - lastHeartbeat > heartbeatEveryMs) {
           await payload.heartbeat();
           lastHeartbeat = Date.now();
@@ -182,9 +184,22 @@ export async function startSubscription(
       }
     } finally {
       if (handled > 0) metrics.consumed(batch.topic, groupId, handled);
+      if (lastResolved !== undefined) handledUpTo(batch.topic, batch.partition, lastResolved);
     }
-    // Stopping: what this batch handled is committed before the member leaves the group.
-    if (!payload.isRunning()) await commitHandled();
+    // Stopping: what was handled is committed (through the batch, as the consumer no longer commits) before
+    // the member leaves the group.
+    if (!payload.isRunning()) {
+      await commitHandled((offsets) =>
+        payload.commitOffsetsIfNecessary({
+          topics: [...new Set(offsets.map(({ topic }) => topic))].map((topic) => ({
+            topic,
+            partitions: offsets
+              .filter((handled) => handled.topic === topic)
+              .map(({ partition, offset }) => ({ partition, offset })),
+          })),
+        }),
+      );
+    }
   }
 
   await consumer.connect();
