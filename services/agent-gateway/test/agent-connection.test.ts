@@ -266,7 +266,7 @@ describe('commands', () => {
     });
     const completed = await waitFor(() =>
       log
-        .about(commandId, commandCompleted.type)
+        .resultsOf(commandId, commandCompleted.type)
         .find((event) => (event.data as CommandCompleted).outcome === 'completed'),
     );
     expect(completed?.data).toMatchObject({
@@ -276,7 +276,7 @@ describe('commands', () => {
       lastLine: 'hello',
     });
     const chunks = log
-      .about(commandId, commandOutputChunk.type)
+      .resultsOf(commandId, commandOutputChunk.type)
       .map((event) => event.data as { seq: number; data: string });
     expect(chunks.map((chunk) => chunk.data).join('')).toBe('hello\n');
   });
@@ -286,9 +286,50 @@ describe('commands', () => {
     const requested = command(credential.agentId, tenantId);
     const sentAt = Date.now();
     await sendCommand(log.bus, requested);
-    const answer = await log.waitFor(requested.commandId, commandCompleted.type);
+    const answer = await log.waitForResult(requested.commandId, commandCompleted.type);
     expect(answer.data).toMatchObject({ outcome: 'undeliverable', exitCode: null, durationMs: 0 });
     expect(Date.now() - sentAt).toBeLessThan(5000);
+  });
+
+  it('keys output, results and undeliverable answers by the session, which consumes them by session id', async () => {
+    const { agent, credential } = await connected('websocket');
+    const requested = command(credential.agentId, tenantId);
+    await sendCommand(log.bus, requested);
+    await waitFor(() => agent.deliveries.get(requested.commandId) === 1, { timeoutMs: 15_000 });
+    const { commandId, sessionId } = requested;
+    agent.send({
+      kind: {
+        case: 'outputChunk',
+        value: {
+          commandId,
+          sessionId,
+          seq: 0,
+          stream: OutputStream.STDOUT,
+          data: new TextEncoder().encode('ok\n'),
+        },
+      },
+    });
+    agent.send({
+      kind: {
+        case: 'commandResult',
+        value: {
+          commandId,
+          sessionId,
+          outcome: CommandOutcome.COMPLETED,
+          exitCode: 0,
+          finalOutputLine: 'ok',
+        },
+      },
+    });
+    const chunk = await log.waitForResult(commandId, commandOutputChunk.type);
+    const result = await log.waitForResult(commandId, commandCompleted.type);
+    expect([chunk.subject, result.subject]).toEqual([sessionId, sessionId]);
+
+    const offline = command((await enrolled()).agentId, tenantId);
+    await sendCommand(log.bus, offline);
+    expect((await log.waitForResult(offline.commandId, commandCompleted.type)).subject).toBe(
+      offline.sessionId,
+    );
   });
 });
 

@@ -148,6 +148,20 @@ export class EventLog {
     return (await waitFor(() => this.about(id, type)[0], { timeoutMs, intervalMs: 25 })) as ReceivedEvent;
   }
 
+  /** A command's output chunks or results: keyed by their session, so found by the command id they carry. */
+  resultsOf(commandId: string, type: string): ReceivedEvent[] {
+    return this.events.filter(
+      (event) => event.type === type && (event.data as { commandId?: unknown }).commandId === commandId,
+    );
+  }
+
+  async waitForResult(commandId: string, type: string, timeoutMs = 15_000): Promise<ReceivedEvent> {
+    return (await waitFor(() => this.resultsOf(commandId, type)[0], {
+      timeoutMs,
+      intervalMs: 25,
+    })) as ReceivedEvent;
+  }
+
   stop(): Promise<void> {
     return this.bus.disconnect();
   }

@@ -54,7 +54,7 @@ async function resultOf(commandId: string, timeoutMs = 20_000): Promise<CommandC
   const event = await waitFor(
     () =>
       events
-        .about(commandId, commandCompleted.type)
+        .resultsOf(commandId, commandCompleted.type)
         .map((received) => received.data as CommandCompleted)
         .find((result) => result.outcome !== 'undeliverable'),
     { timeoutMs, intervalMs: 50 },
@@ -64,7 +64,7 @@ async function resultOf(commandId: string, timeoutMs = 20_000): Promise<CommandC
 
 function outputOf(commandId: string): string {
   return events
-    .about(commandId, commandOutputChunk.type)
+    .resultsOf(commandId, commandOutputChunk.type)
     .map((received) => received.data as CommandOutputChunk)
     .sort((a, b) => a.seq - b.seq)
     .map((chunk) => chunk.data)

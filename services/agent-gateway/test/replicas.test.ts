@@ -87,7 +87,7 @@ async function memberPartitions(): Promise<number[][]> {
 
 function undeliverable(commandId: string): boolean {
   return log
-    .about(commandId, commandCompleted.type)
+    .resultsOf(commandId, commandCompleted.type)
     .some((event) => (event.data as CommandCompleted).outcome === 'undeliverable');
 }
 

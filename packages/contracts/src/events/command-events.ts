@@ -3,7 +3,7 @@ import { defineEvent } from '../event-contract.ts';
 import { topics } from '../topics.ts';
 import { id, timestamp } from './fields.ts';
 
-/** Who a command is for and why; commands are keyed by agent id, results by command id. */
+/** Who a command is for and why; commands are keyed by agent id, output and results by session id. */
 const commandRef = {
   commandId: id,
   agentId: id,

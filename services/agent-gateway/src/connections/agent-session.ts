@@ -51,7 +51,8 @@ const disconnectReasons: Record<CloseReason, AgentDisconnected['reason']> = {
 /**
  * The protocol of one agent connection, the same for every transport: Hello first (then Welcome and the
  * connected and facts events), heartbeats, output and results published under the credential's agent
- * and tenant, and a disconnected event when it ends.
+ * and tenant, and a disconnected event when it ends. Output and results are keyed by their session, which
+ * consumes them partitioned by session id.
  */
 export class AgentSession implements SessionInput {
   readonly agent: AuthenticatedAgent;
@@ -123,7 +124,7 @@ export class AgentSession implements SessionInput {
           return;
         }
         this.ctx.events.enqueue(commandOutputChunk, {
-          subject: event.commandId,
+          subject: event.sessionId,
           tenantId: event.tenantId,
           data: event,
         });
@@ -137,7 +138,7 @@ export class AgentSession implements SessionInput {
         }
         const { event } = mapped;
         this.ctx.events.enqueue(commandCompleted, {
-          subject: event.commandId,
+          subject: event.sessionId,
           tenantId: event.tenantId,
           data: event,
         });

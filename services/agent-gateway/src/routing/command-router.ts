@@ -132,11 +132,14 @@ export class CommandRouter {
     };
   }
 
-  /** Resolves once the answer is published, so the command's offset is committed only after it. */
+  /**
+   * Resolves once the answer is published, so the command's offset is committed only after it. Keyed by
+   * the session, like every result, so the session reads it in order with the command's other results.
+   */
   private async undeliverable(command: AgentCommandRequested, why: string): Promise<void> {
     this.opts.metrics.undeliverable();
     this.opts.events.enqueue(commandCompleted, {
-      subject: command.commandId,
+      subject: command.sessionId,
       tenantId: command.tenantId,
       data: undeliverableEvent(command, why, new Date()),
     });
