@@ -15,7 +15,9 @@ import {
   closeReasons,
   type AgentConnection,
   type AgentEntry,
+  type CloseReason,
   type SessionInput,
+  type Transport,
 } from '../../connections/agent-connection.ts';
 
 export interface AgentHttpServerOptions {
@@ -63,44 +65,83 @@ function refuseUpgrade(socket: Socket, error: DomainError, headers: Record<strin
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
-function websocketConnection(ws: WebSocket): AgentConnection {
-  return {
-    transport: 'websocket',
-    send: (frame) => {
-      ws.send(frame, { binary: true });
-    },
-    bufferedBytes: () => ws.bufferedAmount,
-    close: (reason) => {
-      if (reason === 'slow-agent') {
-        // Its buffer would never drain through a close handshake.
-        ws.terminate();
-        return;
-      }
-      const { websocket, text } = closeReasons[reason];
-      ws.close(websocket, text);
-      setTimeout(() => {
-        ws.terminate();
-      }, closeHandshakeMs).unref();
-    },
-  };
+const binaryFrame = { binary: true } as const;
+
+/**
+ * An accepted WebSocket as the session sees it. A class rather than closures, and the socket listeners below are
+ * shared functions: an idle connection should cost as little as the transport allows.
+ */
+class WebSocketConnection implements AgentConnection {
+  private readonly ws: WebSocket;
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+
+  get transport(): Transport {
+    return 'websocket';
+  }
+
+  send(frame: Uint8Array): void {
+    this.ws.send(frame, binaryFrame);
+  }
+
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(reason: CloseReason): void {
+    const { ws } = this;
+    if (reason === 'slow-agent') {
+      // Its buffer would never drain through a close handshake.
+      ws.terminate();
+      return;
+    }
+    const { websocket, text } = closeReasons[reason];
+    ws.close(websocket, text);
+    setTimeout(() => {
+      ws.terminate();
+    }, closeHandshakeMs).unref();
+  }
+}
+
+/** The session of each accepted WebSocket, for the listeners every connection shares. */
+const sessionOf = new WeakMap<WebSocket, SessionInput>();
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const session = sessionOf.get(this);
+  if (session === undefined) return;
+  if (!isBinary) {
+    session.refused('malformed-frame');
+    return;
+  }
+  // A Buffer is a Uint8Array: passed on as it is, not copied.
+  session.frame(
+    Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data,
+  );
+}
+
+function onError(this: WebSocket, error: Error & { code?: string }): void {
+  // ws has already closed with 1009 / 1007; the session records why.
+  const session = sessionOf.get(this);
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') session?.refused('frame-too-large');
+  else session?.refused('malformed-frame');
+}
+
+function onClose(this: WebSocket): void {
+  sessionOf.get(this)?.closed();
 }
 
 function attach(ws: WebSocket, session: SessionInput): void {
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (!isBinary) {
-      session.refused('malformed-frame');
-      return;
-    }
-    session.frame(Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data));
-  });
-  ws.on('error', (error: Error & { code?: string }) => {
-    // ws has already closed with 1009 / 1007; the session records why.
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') session.refused('frame-too-large');
-    else session.refused('malformed-frame');
-  });
-  ws.on('close', () => {
-    session.closed();
-  });
+  sessionOf.set(ws, session);
+  ws.on('message', onMessage);
+  ws.on('error', onError);
+  ws.on('close', onClose);
+}
+
+/** Errors of a socket being upgraded end in its `close`; a listener only keeps them from crashing the process. */
+function ignoreSocketError(): void {
+  // Nothing to do: ws and the upgrade handler see the socket close.
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -168,8 +209,30 @@ export async function startAgentHttpServer(opts: AgentHttpServerOptions): Promis
     });
   });
 
+  /** Admission, then the credential, then the upgrade; refusals are answered on the raw socket. */
+  async function upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    if (entry.draining() || !(await entry.admit())) {
+      refuseUpgrade(socket, new UnavailableError('too many agents are connecting, retry later'), {
+        'retry-after': String(entry.retryAfterSeconds),
+      });
+      return;
+    }
+    const agent = await entry.authenticate(req.headers.authorization);
+    if (agent === null) {
+      entry.authFailed('websocket');
+      refuseUpgrade(socket, new UnauthorizedError('a valid agent credential is required'));
+      return;
+    }
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      entry.accepted('websocket');
+      attach(ws, entry.open(new WebSocketConnection(ws), agent));
+    });
+  }
+
+  // Nothing created here outlives the upgrade, so the request (and its authorization header) can be freed.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreSocketError);
     if (pathOf(req) !== connectPath) {
       refuseUpgrade(
         socket,
@@ -177,28 +240,7 @@ export async function startAgentHttpServer(opts: AgentHttpServerOptions): Promis
       );
       return;
     }
-    void (async () => {
-      const retryAfter = { 'retry-after': String(entry.retryAfterSeconds) };
-      if (entry.draining() || !(await entry.admit())) {
-        refuseUpgrade(
-          socket,
-          new UnavailableError('too many agents are connecting, retry later'),
-          retryAfter,
-        );
-        return;
-      }
-      const agent = await entry.authenticate(req.headers.authorization);
-      if (agent === null) {
-        entry.authFailed('websocket');
-        refuseUpgrade(socket, new UnauthorizedError('a valid agent credential is required'));
-        return;
-      }
-      if (socket.destroyed) return;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        entry.accepted('websocket');
-        attach(ws, entry.open(websocketConnection(ws), agent));
-      });
-    })().catch((error: unknown) => {
+    upgrade(req, socket, head).catch((error: unknown) => {
       logger.error({ err: error }, 'agent upgrade failed');
       refuseUpgrade(socket, new UnavailableError('the connection could not be accepted, retry later'));
     });
