@@ -73,6 +73,17 @@ export interface Bus {
 }
 
 const defaultRetentionMs = 7 * 24 * 60 * 60 * 1000;
+// Half the broker's default limit on a record batch (1 MiB), leaving room for framing.
+const maxRequestBytes = 512 * 1024;
+
+/** About what a message adds to a request: its key, value and headers. */
+function messageBytes(message: Message): number {
+  let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length + (typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0);
+  }
+  return bytes;
+}
 const healthTtlMs = 1_000;
 const healthTimeoutMs = 1_000;
 
@@ -222,24 +233,35 @@ export function createBus(opts: BusOptions): Bus {
 
     publishAll: async (events) => {
       if (events.length === 0) return;
-      const byTopic = new Map<string, Message[]>();
       const traceHeaders: Record<string, string> = {};
       injectTraceContext(traceHeaders);
       const sharedByType = new Map<string, Readonly<IHeaders>>();
+      // Requests are kept under the broker's size limit; they go one after another, so order per key holds.
+      let request = new Map<string, Message[]>();
+      let requestBytes = 0;
+      const send = async () => {
+        const topicMessages = [...request].map(([topic, messages]) => ({ topic, messages }));
+        request = new Map();
+        requestBytes = 0;
+        await producer.sendBatch({ topicMessages });
+        for (const { topic, messages } of topicMessages) metrics.published(topic, messages.length);
+      };
       for (const { contract, event } of events) {
         let shared = sharedByType.get(contract.type);
         if (shared === undefined) {
           shared = sharedHeaders(contract, opts.source, traceHeaders);
           sharedByType.set(contract.type, shared);
         }
+        const { message } = encodeEvent(contract, event, shared);
+        const bytes = messageBytes(message);
+        if (requestBytes > 0 && requestBytes + bytes > maxRequestBytes) await send();
         const topic = prefix + contract.topic;
-        const messages = byTopic.get(topic) ?? [];
-        messages.push(encodeEvent(contract, event, shared).message);
-        byTopic.set(topic, messages);
+        const messages = request.get(topic) ?? [];
+        messages.push(message);
+        request.set(topic, messages);
+        requestBytes += bytes;
       }
-      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      await producer.sendBatch({ topicMessages });
-      for (const { topic, messages } of topicMessages) metrics.published(topic, messages.length);
+      await send();
     },
 
     isHealthy: () => {

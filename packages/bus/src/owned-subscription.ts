@@ -211,6 +211,17 @@ export async function startOwnedSubscription(
     logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
   });
 
+  /** A newer owner holds the partition: stop work on it until the group assigns it again. */
+  function giveUp(tenure: Tenure): void {
+    fenced.add(tenure.partition);
+    consumer.pause(partitionsOf(tenure.partition));
+    release(tenure, 'fenced');
+    logger.warn(
+      { partition: tenure.partition },
+      'a newer owner holds the partition; paused until reassigned',
+    );
+  }
+
   async function handle(
     payload: EachBatchPayload,
     tenure: Tenure,
@@ -238,13 +249,7 @@ export async function startOwnedSubscription(
         return true;
       } catch (error) {
         if (error instanceof PartitionFencedError) {
-          fenced.add(batch.partition);
-          consumer.pause(partitionsOf(batch.partition));
-          release(tenure, 'fenced');
-          logger.warn(
-            { partition: batch.partition },
-            'a newer owner holds the partition; paused until reassigned',
-          );
+          giveUp(tenure);
           return false;
         }
         logger.warn({ err: error, partition: batch.partition, attempt }, 'batch failed; retrying');
@@ -299,9 +304,14 @@ export async function startOwnedSubscription(
     run: (partition, work) => {
       const tenure = tenures.get(partition);
       if (tenure === undefined) return Promise.reject(new PartitionNotOwnedError(partition));
-      return enqueue(partition, () => {
+      return enqueue(partition, async () => {
         if (tenure.released) throw new PartitionNotOwnedError(partition);
-        return work();
+        try {
+          return await work();
+        } catch (error) {
+          if (error instanceof PartitionFencedError) giveUp(tenure);
+          throw error;
+        }
       });
     },
     owned: () => [...tenures.keys()].sort((a, b) => a - b),

@@ -3,12 +3,20 @@
 // deployments service would. Script bodies are tiny instructions (`detect reader`, `install reader`) run
 // against each computer's in-memory state.
 import * as grpc from '@grpc/grpc-js';
-import { createBus, isEvent, type Bus, type Subscription } from '@converge/bus';
+import {
+  contractEvent,
+  createBus,
+  isEvent,
+  type Bus,
+  type ContractEvent,
+  type Subscription,
+} from '@converge/bus';
 import {
   agentCommandCancelRequested,
   agentCommandRequested,
   commandCompleted,
   commandOutputChunk,
+  sessionStatusChanged,
   topics,
   type AgentCommandRequested,
   type CommandCompleted,
@@ -31,6 +39,8 @@ import {
 import { GrpcStatusError, createLogger, traceGrpcHandler } from '@converge/telemetry';
 import { stack, uniqueId } from '@converge/testing';
 
+const finalStatuses = new Set(['passed', 'partially-passed', 'failed', 'cancelled', 'missed']);
+
 export interface SimulatedComputer {
   /** Installed software: item id -> version. */
   installed: Map<string, string>;
@@ -46,8 +56,10 @@ export interface FleetOptions {
   topicPrefix: string;
   /** Every result sent twice (redelivery). */
   duplicateResults?: boolean;
-  /** Delay before each answer. */
-  answerDelayMs?: number;
+  /** How long each script runs, as (min, max) ms, uniformly: real scripts take seconds to minutes. */
+  scriptMs?: { min: number; max: number };
+  /** How long `Resolve` takes to answer. */
+  planDelayMs?: number;
 }
 
 /** Identity's snapshot of a maintainable computer with one agent, as the sessions service consumes it. */
@@ -111,13 +123,20 @@ export class SimulatedFleet {
   readonly computers = new Map<string, SimulatedComputer>();
   /** Plans by computer id; a computer without one is answered NOT_FOUND. */
   readonly plans = new Map<string, PlannedItem[]>();
-  /** Every command id the agents RAN (not merely received): a second run of one id is a bug. */
+  /** Every command id the agents RAN (not merely received), in order: a second run of one id is a bug. */
   readonly runs: string[] = [];
+  private readonly ran = new Set<string>();
+  /** Answers waiting to be sent, sent together every few milliseconds as a gateway batches them. */
+  private outgoing: ContractEvent[] = [];
+  private flushing: NodeJS.Timeout | undefined;
   readonly received: AgentCommandRequested[] = [];
   readonly cancelled: string[] = [];
   private readonly answered = new Map<string, CommandCompleted>();
   /** When each session last got an answer, and the time from it to the session's next command. */
   private readonly lastAnswerAt = new Map<string, number>();
+  private readonly finalStatuses = new Map<string, string>();
+  private readonly finalVersionsBySession = new Map<string, number>();
+  private statusSubscription: Subscription | undefined;
   private readonly turnarounds: number[] = [];
   private bus!: Bus;
   private subscription!: Subscription;
@@ -158,9 +177,10 @@ export class SimulatedFleet {
       groupId: `${run}.commands`,
       topics: [topics.commands],
       fromBeginning: true,
-      handle: async (event) => {
-        if (isEvent(event, agentCommandRequested)) await this.run(event.data);
+      handle: (event) => {
+        if (isEvent(event, agentCommandRequested)) this.run(event.data);
         else if (isEvent(event, agentCommandCancelRequested)) this.cancelled.push(event.data.commandId);
+        return Promise.resolve();
       },
     });
     this.server = new grpc.Server();
@@ -168,7 +188,9 @@ export class SimulatedFleet {
       resolve: traceGrpcHandler('/converge.deployments.v1.ResolutionService/Resolve', (call) => {
         const items = this.plans.get(call.request.computerId);
         if (items === undefined) throw new GrpcStatusError(grpc.status.NOT_FOUND, 'computer not found');
-        return Promise.resolve(create(ResolveResponseSchema, { items }));
+        const answer = create(ResolveResponseSchema, { items });
+        const delay = this.opts.planDelayMs ?? 0;
+        return new Promise((resolve) => setTimeout(resolve, delay, answer));
       }),
     });
     const port = await new Promise<number>((resolve, reject) => {
@@ -189,32 +211,80 @@ export class SimulatedFleet {
     return this.bus;
   }
 
+  /** Sessions whose status became final, as the sessions service published it (after `watchStatuses`). */
+  finished(): ReadonlyMap<string, string> {
+    return this.finalStatuses;
+  }
+
+  /** The version each finished session published its final status with. */
+  finalVersions(): ReadonlyMap<string, number> {
+    return this.finalVersionsBySession;
+  }
+
+  /** Records the final status of every session from the sessions service's events (once that service runs). */
+  async watchStatuses(): Promise<void> {
+    this.statusSubscription = await this.bus.subscribe({
+      groupId: uniqueId('fleet-statuses'),
+      topics: [topics.sessionEvents],
+      fromBeginning: true,
+      handle: (event) => {
+        if (isEvent(event, sessionStatusChanged) && finalStatuses.has(event.data.status)) {
+          this.finalStatuses.set(event.data.sessionId, event.data.status);
+          this.finalVersionsBySession.set(event.data.sessionId, event.data.version);
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+
   async stop(): Promise<void> {
     await this.subscription.stop();
+    await this.statusSubscription?.stop();
+    clearTimeout(this.flushing);
     await this.bus.disconnect();
     this.server.forceShutdown();
   }
 
   /** Like the agent: a command id it has seen is not run again; a finished one has its result sent again. */
-  private async run(command: AgentCommandRequested): Promise<void> {
+  private run(command: AgentCommandRequested): void {
     this.received.push(command);
     const answeredAt = this.lastAnswerAt.get(command.sessionId);
-    if (answeredAt !== undefined) this.turnarounds.push(performance.now() - answeredAt);
+    if (answeredAt !== undefined) {
+      this.turnarounds.push(performance.now() - answeredAt);
+      this.lastAnswerAt.delete(command.sessionId);
+    }
     const computer = this.computer(command.agentId);
     if (!computer.online) {
-      await this.answer(command, { outcome: 'undeliverable', exitCode: null, lastLine: null });
+      this.answer(command, { outcome: 'undeliverable', exitCode: null, lastLine: null });
       return;
     }
     const previous = this.answered.get(command.commandId);
     if (previous !== undefined) {
-      await this.bus.publish(commandCompleted, { subject: command.sessionId, data: previous });
+      this.send(contractEvent(commandCompleted, { subject: command.sessionId, data: previous }));
       return;
     }
-    if (this.runs.includes(command.commandId)) return;
+    if (this.ran.has(command.commandId)) return;
     const [verb = '', item = ''] = command.body.split(' ');
     if (computer.hangSteps.has(verb)) return;
+    this.ran.add(command.commandId);
     this.runs.push(command.commandId);
-    if (this.opts.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, this.opts.answerDelayMs));
+    const { scriptMs } = this.opts;
+    if (scriptMs === undefined) this.finish(command, computer, verb, item);
+    else {
+      const ms = scriptMs.min + Math.random() * (scriptMs.max - scriptMs.min);
+      setTimeout(() => {
+        this.finish(command, computer, verb, item);
+      }, ms);
+    }
+  }
+
+  /** The script's effect on the computer, its output and its result. */
+  private finish(
+    command: AgentCommandRequested,
+    computer: SimulatedComputer,
+    verb: string,
+    item: string,
+  ): void {
     let lastLine = '';
     switch (verb) {
       case 'detect':
@@ -234,17 +304,38 @@ export class SimulatedFleet {
         break;
     }
     // Results and output are keyed by session id: the session's owner reads them (docs/architecture.md §9).
-    await this.bus.publish(commandOutputChunk, {
-      subject: command.sessionId,
-      data: { ...ref(command), seq: 0, stream: 'stdout', data: `${verb} ${item}: ${lastLine || 'done'}\n` },
-    });
-    await this.answer(command, { outcome: 'completed', exitCode: 0, lastLine });
+    this.send(
+      contractEvent(commandOutputChunk, {
+        subject: command.sessionId,
+        data: { ...ref(command), seq: 0, stream: 'stdout', data: `${verb} ${item}: ${lastLine || 'done'}\n` },
+      }),
+    );
+    this.answer(command, { outcome: 'completed', exitCode: 0, lastLine });
   }
 
-  private async answer(
+  private send(event: ContractEvent): void {
+    this.outgoing.push(event);
+    this.flushing ??= setTimeout(() => {
+      this.flushing = undefined;
+      const events = this.outgoing;
+      this.outgoing = [];
+      const sentAt = performance.now();
+      for (const { event: sent } of events) {
+        if (this.answering.has(sent)) this.lastAnswerAt.set(sent.subject, sentAt);
+      }
+      this.bus.publishAll(events).catch((error: unknown) => {
+        console.error('the simulated fleet could not answer', error);
+      });
+    }, 2);
+  }
+
+  /** Answers (results) among the events waiting to be sent: a session's turnaround counts from them. */
+  private readonly answering = new WeakSet<object>();
+
+  private answer(
     command: AgentCommandRequested,
     result: Pick<CommandCompleted, 'outcome' | 'exitCode' | 'lastLine'>,
-  ): Promise<void> {
+  ): void {
     const data: CommandCompleted = {
       ...ref(command),
       ...result,
@@ -253,10 +344,11 @@ export class SimulatedFleet {
       completedAt: new Date().toISOString(),
     };
     if (result.outcome !== 'undeliverable') this.answered.set(command.commandId, data);
-    this.lastAnswerAt.set(command.sessionId, performance.now());
     const copies = this.opts.duplicateResults ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
-      await this.bus.publish(commandCompleted, { subject: command.sessionId, data });
+      const event = contractEvent(commandCompleted, { subject: command.sessionId, data });
+      this.answering.add(event.event);
+      this.send(event);
     }
   }
 }

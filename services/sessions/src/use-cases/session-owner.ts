@@ -15,6 +15,7 @@ import {
   type PartitionFence,
   type StoredOutboxEntry,
 } from '@converge/store';
+import { PartitionFencedError } from '@converge/errors';
 import type { Logger } from '@converge/telemetry';
 import type { Redis } from 'ioredis';
 import { PlanRefusedError, type Planner } from '../clients/deployments-planner.ts';
@@ -427,7 +428,8 @@ export class SessionOwner {
     subscription
       .run(partition, () => this.process(partition, inputs))
       .catch((error: unknown) => {
-        if (error instanceof PartitionNotOwnedError) return;
+        // Fenced: the subscription has given the partition up.
+        if (error instanceof PartitionNotOwnedError || error instanceof PartitionFencedError) return;
         this.deps.logger.warn({ err: error, partition }, 'timed or planned work on sessions failed; retried');
       });
   }
