@@ -13,14 +13,9 @@ import {
   type TenantScope,
 } from '@converge/store';
 import type { Connection, Model, QueryFilter } from 'mongoose';
-import type {
-  MaintenanceAction,
-  MaintenanceSession,
-  SessionKind,
-  SessionStatus,
-} from '../domain/maintenance-session.ts';
+import type { MaintenanceSession, SessionKind, SessionStatus } from '../domain/maintenance-session.ts';
 import { LogLineRepository } from './log-line.repository.ts';
-import type { SessionPlan } from '../domain/session-plan.ts';
+import { decodeState } from './session-state.ts';
 import { PlanRepository } from './plan.repository.ts';
 import {
   openSessionModel,
@@ -42,29 +37,6 @@ export interface SessionListFilter {
   computerId?: string;
   scheduleId?: string;
   kind?: SessionKind;
-}
-
-type StoredAction = Omit<MaintenanceAction, 'item'>;
-type StoredState = Omit<MaintenanceSession, 'actions'> & { actions: StoredAction[] };
-
-/** The session as `state` text: its actions without their items, which the plan holds once for every session. */
-export function encodeState(session: MaintenanceSession): string {
-  const stored: StoredState = {
-    ...session,
-    actions: session.actions.map(({ item: _item, ...action }) => action),
-  };
-  return JSON.stringify(stored);
-}
-
-/** The session from its `state` text and its plan (actions are made from the plan's items, in order). */
-export function decodeState(state: string, plan: SessionPlan | undefined): MaintenanceSession {
-  const stored = JSON.parse(state) as StoredState;
-  const actions = stored.actions.map((action, index): MaintenanceAction => {
-    const item = plan?.items[index];
-    if (item === undefined) throw new Error(`session ${stored.id} has an action its plan does not have`);
-    return { ...action, item };
-  });
-  return { ...stored, actions };
 }
 
 const summaryProjection = { state: 0, outbox: 0, outboxSeq: 0 };

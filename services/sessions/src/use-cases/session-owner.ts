@@ -20,11 +20,8 @@ import type { Logger } from '@converge/telemetry';
 import type { Redis } from 'ioredis';
 import { PlanRefusedError, type Planner } from '../clients/deployments-planner.ts';
 import type { LogLine } from '../data-access/log-line.repository.ts';
-import {
-  encodeState,
-  type SessionRepository,
-  type StoredSession,
-} from '../data-access/session.repository.ts';
+import type { SessionRepository, StoredSession } from '../data-access/session.repository.ts';
+import { encodeState } from '../data-access/session-state.ts';
 import type { SessionDocument } from '../data-access/session.schema.ts';
 import { finalSessionStatuses, type MaintenanceSession } from '../domain/maintenance-session.ts';
 import { InvalidPlanError } from '../domain/session-plan.ts';
