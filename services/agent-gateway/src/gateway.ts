@@ -16,7 +16,7 @@ import { startAgentHttpServer } from './entry-points/agent-http/agent-http-serve
 import { startAgentGrpcServer } from './entry-points/grpc/agent-gateway.grpc.ts';
 import { agentRoutes } from './entry-points/http/agents.routes.ts';
 import { installTokenRoutes } from './entry-points/http/install-tokens.routes.ts';
-import { subscribeCommands } from './entry-points/kafka/commands.consumer.ts';
+import { commandConsumerTuning, subscribeCommands } from './entry-points/kafka/commands.consumer.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { presenceKeys } from './redis-keys.ts';
 import { startPresenceJanitor } from './presence/presence-janitor.ts';
@@ -28,6 +28,8 @@ import { ReplicaChannel } from './routing/replica-channel.ts';
 const openApiDocument = new URL('./entry-points/http/openapi.yaml', import.meta.url).pathname;
 // How often a draining replica looks whether its agents are gone, and sends the Drain frames now due.
 const drainTickMs = 50;
+// Under load, each send of events waits this long after the previous one, so that sends carry many events.
+const eventLingerMs = 5;
 
 /**
  * Starts the gateway's parts (agent listeners, presence, routing, the command consumer, the REST API) and
@@ -39,7 +41,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
   const keys = presenceKeys(config.replica.redisKeyPrefix);
   const agents = agentRepository(mongo);
   const installTokens = installTokenRepository(mongo);
-  const events = new EventQueue(bus, logger);
+  const events = new EventQueue(bus, logger, eventLingerMs);
   const presence = new PresenceStore({
     redis,
     keys,
@@ -85,6 +87,8 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     events,
     metrics,
     presenceLagMs: config.replica.presenceFlushIntervalMs * 2,
+    // Commands are consumed again after a rebalance from the last offsets committed in the background.
+    redeliveryWindowMs: commandConsumerTuning.commitIntervalMs * 10,
     logger,
   });
   const channel: ReplicaChannel = new ReplicaChannel({

@@ -65,6 +65,11 @@ export class ConnectionRegistry {
     return this.current.has(agentId);
   }
 
+  /** The epoch of the agent's current connection here, if it has one. */
+  epochOf(agentId: string): number | undefined {
+    return this.current.get(agentId)?.agent.epoch;
+  }
+
   /** Sends an encoded frame to the agent's current connection, if it is here and reading. */
   deliver(agentId: string, frame: Uint8Array): Delivery {
     const session = this.current.get(agentId);

@@ -1,59 +1,106 @@
-import type { Bus, OutgoingEvent } from '@converge/bus';
+import { setTimeout as delay } from 'node:timers/promises';
+import { contractEvent, type Bus, type ContractEvent, type OutgoingEvent } from '@converge/bus';
 import type { EventContract } from '@converge/contracts';
 import type { Logger } from '@converge/telemetry';
 
-interface Queued {
-  contract: EventContract<unknown>;
-  event: OutgoingEvent<unknown>;
-}
-
 const maxBatch = 500;
 
+/** What the queue needs of the bus. */
+export type EventSender = Pick<Bus, 'publishAll'>;
+
+interface Waiter {
+  /** The events still to be published before this waiter is answered. */
+  pending: Set<ContractEvent>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /**
- * Publishes the gateway's events in the order they happened, batching while a send is in flight: output
- * chunks of a busy fleet go out as a few `publishMany` calls, and a command's result never overtakes
- * its chunks. Callers validate events before queueing them, so a batch cannot fail on a contract.
+ * Publishes the gateway's events in the order they happened, batching: whatever is queued goes out in one
+ * `publishAll` (output chunks and results of a busy fleet, a reconnect storm's `connected` and facts events
+ * together), in order per topic, so a command's result never overtakes its chunks. Under load, each send waits
+ * `lingerMs` after the previous one, so that sends carry many events: most of a send's cost is per request.
+ * Callers validate events before queueing them, so a batch cannot fail on a contract.
  */
 export class EventQueue {
-  private readonly bus: Bus;
+  private readonly bus: EventSender;
   private readonly logger: Logger;
-  private queue: Queued[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly lingerMs: number;
+  private queue: ContractEvent[] = [];
+  private inFlight: ContractEvent[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private draining = false;
 
-  constructor(bus: Bus, logger: Logger) {
+  constructor(bus: EventSender, logger: Logger, lingerMs: number) {
     this.bus = bus;
     this.logger = logger;
+    this.lingerMs = lingerMs;
   }
 
   enqueue<T>(contract: EventContract<T>, event: OutgoingEvent<T>): void {
-    this.queue.push({ contract, event });
-    this.flushing ??= this.drain();
+    this.queue.push(contractEvent(contract, event));
+    this.startDraining();
   }
 
-  /** Resolves once everything queued so far is published. */
-  async flush(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing;
+  /** Queues the event and resolves once it is published; rejects if its send failed. */
+  publish<T>(contract: EventContract<T>, event: OutgoingEvent<T>): Promise<void> {
+    const queued = contractEvent(contract, event);
+    this.queue.push(queued);
+    this.startDraining();
+    return this.wait(new Set([queued]));
+  }
+
+  /** Resolves once everything queued so far is published or given up on (a stopping replica). */
+  flush(): Promise<void> {
+    return this.wait(new Set([...this.inFlight, ...this.queue])).catch(() => undefined);
+  }
+
+  private wait(pending: Set<ContractEvent>): Promise<void> {
+    if (pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.add({ pending, resolve, reject });
+    });
+  }
+
+  private startDraining(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void this.drain();
   }
 
   private async drain(): Promise<void> {
     // Let the current turn of the event loop queue what it has, so it goes out in one batch.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
-      const first = this.queue[0];
-      if (first === undefined) break;
-      let count = 1;
-      while (count < maxBatch && count < this.queue.length && this.queue[count]?.contract === first.contract)
-        count++;
-      const batch = this.queue.splice(0, count);
+      const batch = this.queue.splice(0, maxBatch);
+      this.inFlight = batch;
+      let failure: unknown;
       try {
-        await this.bus.publishMany(
-          first.contract,
-          batch.map((item) => item.event),
-        );
+        await this.bus.publishAll(batch);
       } catch (error) {
-        this.logger.error({ err: error, type: first.contract.type, count }, 'events could not be published');
+        failure = error;
+        this.logger.error({ err: error, count: batch.length }, 'events could not be published');
+      }
+      this.inFlight = [];
+      this.settle(batch, failure);
+      if (this.queue.length > 0 && this.queue.length < maxBatch) await delay(this.lingerMs);
+    }
+    this.draining = false;
+  }
+
+  private settle(batch: ContractEvent[], failure: unknown): void {
+    for (const waiter of this.waiters) {
+      let failed = false;
+      for (const event of batch) {
+        if (waiter.pending.delete(event) && failure !== undefined) failed = true;
+      }
+      if (failed) {
+        this.waiters.delete(waiter);
+        waiter.reject(failure);
+      } else if (waiter.pending.size === 0) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
       }
     }
-    this.flushing = undefined;
   }
 }

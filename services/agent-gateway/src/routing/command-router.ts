@@ -11,6 +11,7 @@ import { commandFrame, undeliverableEvent } from '../domain/agent-command.ts';
 import type { GatewayMetrics } from '../gateway-metrics.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
+import { RecentDeliveries } from './recent-deliveries.ts';
 import type { ReplicaChannel } from './replica-channel.ts';
 
 export interface CommandRouterOptions {
@@ -22,6 +23,8 @@ export interface CommandRouterOptions {
   metrics: GatewayMetrics;
   /** How long presence may lag behind a reconnect (the flush interval, twice). */
   presenceLagMs: number;
+  /** How long a command written to a connection is not written to it again (a redelivery after a rebalance). */
+  redeliveryWindowMs: number;
   logger: Logger;
 }
 
@@ -49,14 +52,24 @@ function cancelBytes(cancel: AgentCommandCancelRequested): Uint8Array {
  */
 export class CommandRouter {
   private readonly opts: CommandRouterOptions;
+  private readonly recent: RecentDeliveries;
 
   constructor(opts: CommandRouterOptions) {
     this.opts = opts;
+    this.recent = new RecentDeliveries(opts.redeliveryWindowMs, Date.now());
   }
 
-  /** Writes a command to a local agent (also for commands other replicas forward). */
+  /** Writes a command to a local agent (also for commands other replicas forward), once per connection. */
   deliverLocally(command: AgentCommandRequested): Delivery {
-    return this.opts.registry.deliver(command.agentId, commandBytes(command));
+    const { registry } = this.opts;
+    const epoch = registry.epochOf(command.agentId);
+    if (epoch === undefined) return 'absent';
+    const connection = `${command.agentId}|${String(epoch)}`;
+    const nowMs = Date.now();
+    if (this.recent.has(command.commandId, connection, nowMs)) return 'sent';
+    const delivery = registry.deliver(command.agentId, commandBytes(command));
+    if (delivery === 'sent') this.recent.add(command.commandId, connection, nowMs);
+    return delivery;
   }
 
   async route(command: AgentCommandRequested, consumedAtMs: number): Promise<void> {
@@ -138,11 +151,10 @@ export class CommandRouter {
    */
   private async undeliverable(command: AgentCommandRequested, why: string): Promise<void> {
     this.opts.metrics.undeliverable();
-    this.opts.events.enqueue(commandCompleted, {
+    await this.opts.events.publish(commandCompleted, {
       subject: command.sessionId,
       tenantId: command.tenantId,
       data: undeliverableEvent(command, why, new Date()),
     });
-    await this.opts.events.flush();
   }
 }
