@@ -137,7 +137,8 @@ ferretdb_bin() {
     #   update is atomic across connections and processes, as on MongoDB (upstream v1 loses updates, issue 3040);
     # - the documents of one update command (a bulkWrite) are written in one transaction, not one each, and a
     #   bulk of over 100 statements no longer deadlocks on the connection pool;
-    # - leak tracking with a stack trace per object is kept for debug builds.
+    # - leak tracking with a stack trace per object, and SQL formatted for the debug log, only in debug builds or
+    #   with debug logging on (both cost a large share of every write).
     work="$CONVERGE_CACHE/ferretdb-build-$hash"
     rm -rf "$work" && mkdir -p "$work" && cp "$src/go.mod" "$src/go.sum" "$src/main.go" "$work/"
     module=$(cd "$work" && go mod download -json github.com/FerretDB/FerretDB | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
