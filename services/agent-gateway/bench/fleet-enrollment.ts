@@ -57,7 +57,6 @@ export async function enrollFleet(opts: FleetEnrollmentOptions): Promise<Credent
           installTokenId: `${opts.runId}-bench`,
           enrolledAt,
           revokedAt: null,
-          lastFacts: null,
         });
       }
     };

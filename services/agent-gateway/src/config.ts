@@ -21,6 +21,10 @@ const env = serviceEnv.extend({
   MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
   // Bytes queued for one agent beyond which it counts as not reading, and is dropped.
   SEND_BUFFER_LIMIT: positiveInt.default(4 * 1024 * 1024),
+  // Credentials a replica holds in process, and for how long before reading them from Redis again (which
+  // bounds how long a revocation this replica missed could go unnoticed; revocations are pushed at once).
+  CREDENTIAL_CACHE_SIZE: positiveInt.default(200_000),
+  CREDENTIAL_CACHE_TTL: duration().default(600_000),
   PRESENCE_FLUSH_INTERVAL: duration().default(250),
   REPLICA_LEASE_TTL: duration().default(5_000),
   JANITOR_INTERVAL: duration().default(2_000),
@@ -54,6 +58,10 @@ function toConfig(parsed: z.infer<typeof env>) {
       helloTimeoutMs: 10_000,
       maxFrameBytes: parsed.MAX_FRAME_BYTES,
       sendBufferLimit: parsed.SEND_BUFFER_LIMIT,
+    },
+    credentialCache: {
+      maxEntries: parsed.CREDENTIAL_CACHE_SIZE,
+      ttlMs: parsed.CREDENTIAL_CACHE_TTL,
     },
     admission: {
       ratePerSecond: parsed.ADMISSION_RATE,

@@ -9,7 +9,10 @@ import type { GatewayConfig } from './config.ts';
 import { Admission } from './connections/admission.ts';
 import type { AgentEntry } from './connections/agent-connection.ts';
 import { ConnectionRegistry } from './connections/connection-registry.ts';
+import { ConnectionEpochs } from './credentials/connection-epochs.ts';
+import { CredentialCache } from './credentials/credential-cache.ts';
 import { agentRepository } from './data-access/agent.repository.ts';
+import { connectionEpochRepository } from './data-access/connection-epoch.repository.ts';
 import { installTokenRepository } from './data-access/install-token.repository.ts';
 import { drainWindowMs, planDrain } from './domain/drain-schedule.ts';
 import { startAgentHttpServer } from './entry-points/agent-http/agent-http-server.ts';
@@ -18,7 +21,7 @@ import { agentRoutes } from './entry-points/http/agents.routes.ts';
 import { installTokenRoutes } from './entry-points/http/install-tokens.routes.ts';
 import { commandConsumerTuning, subscribeCommands } from './entry-points/kafka/commands.consumer.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
-import { presenceKeys } from './redis-keys.ts';
+import { redisKeys } from './redis-keys.ts';
 import { startPresenceJanitor } from './presence/presence-janitor.ts';
 import { PresenceStore } from './presence/presence-store.ts';
 import { EventQueue } from './publishing/event-queue.ts';
@@ -38,9 +41,19 @@ const eventLingerMs = 5;
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<ServiceParts> {
   const { config, logger, bus, mongo, redis } = ctx;
   const replicaId = config.replica.id;
-  const keys = presenceKeys(config.replica.redisKeyPrefix);
+  const keys = redisKeys(config.replica.redisKeyPrefix);
   const agents = agentRepository(mongo);
   const installTokens = installTokenRepository(mongo);
+  const credentials = new CredentialCache({
+    redis,
+    keys,
+    agents,
+    ttlMs: config.credentialCache.ttlMs,
+    maxEntries: config.credentialCache.maxEntries,
+    logger,
+  });
+  const epochs = new ConnectionEpochs({ redis, keys, issued: connectionEpochRepository(mongo), logger });
+  await epochs.start();
   const events = new EventQueue(bus, logger, eventLingerMs);
   const presence = new PresenceStore({
     redis,
@@ -61,7 +74,6 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       logger,
       events,
       presence,
-      agents,
     },
     onGreeted: (session) => {
       // The agent may still hold an older connection on another replica: that one closes as superseded.
@@ -70,7 +82,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
         .get(agentId)
         .then(async (entry) => {
           if (entry !== undefined && entry.replica !== replicaId) {
-            await channel.closeAgent(entry.replica, agentId, 'superseded', epoch);
+            await channel.closeSuperseded(entry.replica, agentId, epoch);
           }
         })
         .catch((error: unknown) => {
@@ -110,6 +122,13 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       closeAgent: (agentId, reason, beforeEpoch) => {
         registry.closeAgent(agentId, reason, beforeEpoch);
       },
+      credentialRevoked: (agentId) => {
+        credentials.revoked(agentId);
+        registry.closeRevoked(agentId);
+      },
+      resubscribed: () => {
+        credentials.clear();
+      },
     },
   });
   await channel.start();
@@ -126,11 +145,11 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
 
   let draining = false;
   const admission = new Admission(config.admission);
-  const stores = { agents, installTokens };
+  const stores = { agents, installTokens, credentials };
   const entry: AgentEntry = {
     admit: () => admission.admit(),
     retryAfterSeconds: admission.retryAfterSeconds,
-    authenticate: (authorization) => authenticateAgent(agents, authorization),
+    authenticate: (authorization) => authenticateAgent({ credentials, epochs }, authorization),
     open: (connection, agent) => registry.open(connection, agent),
     enroll: async (installToken) => {
       const enrolled = await enrollAgent(stores, { installToken }, new Date());
@@ -168,9 +187,16 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
   const directory = agentDirectory({
     agents,
     presence,
-    disconnect: async (agentId, where) => {
-      if (where.replica === replicaId) registry.closeAgent(agentId, 'credential-revoked');
-      else await channel.closeAgent(where.replica, agentId, 'credential-revoked');
+    epochs,
+    credentials,
+    announceRevocation: async (agentId) => {
+      const { replicas, acknowledged } = await channel.announceRevocation(agentId);
+      if (acknowledged < replicas) {
+        logger.warn(
+          { agentId, replicas, acknowledged },
+          'not every replica acknowledged a revocation in time',
+        );
+      }
     },
   });
   const tokens = installTokenService(installTokens);

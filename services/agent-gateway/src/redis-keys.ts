@@ -1,16 +1,25 @@
 /** Redis names of the gateway; the prefix lets test runs share one Redis without seeing each other. */
-export interface PresenceKeys {
+export interface RedisKeys {
   presence: string;
   janitorLock: string;
   /** The replica's lease key, and also (pub/sub has its own namespace) its channel. */
   replica(id: string): string;
+  /** The channel every replica listens on, for what all of them must hear (a revoked credential). */
+  replicas: string;
+  /** Hash: agent id → the credential record replicas verify connections with (see `CredentialRecord`). */
+  credentials: string;
+  /** Hash: agent id → the agent's latest connection epoch, plus the base field `epochBaseField`. */
+  epochs: string;
 }
 
-export function presenceKeys(prefix: string): PresenceKeys {
+export function redisKeys(prefix: string): RedisKeys {
   return {
     presence: `${prefix}:presence`,
     janitorLock: `${prefix}:janitor`,
     replica: (id) => `${prefix}:replica:${id}`,
+    replicas: `${prefix}:replicas`,
+    credentials: `${prefix}:credentials`,
+    epochs: `${prefix}:epochs`,
   };
 }
 

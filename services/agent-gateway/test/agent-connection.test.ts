@@ -6,6 +6,7 @@ import {
   agentFactsReported,
   commandCompleted,
   commandOutputChunk,
+  type AgentConnected,
   type AgentFactsReported,
   type CommandCompleted,
 } from '@converge/contracts';
@@ -26,6 +27,7 @@ import {
 
 const tenantId = 'tenant-contoso';
 const groupId = uniqueId('gateway-commands');
+const databasePrefix = uniqueId('gw').replace(/-/g, '_');
 let gateway: Gateway;
 let log: EventLog;
 let adminToken: string;
@@ -37,6 +39,21 @@ async function enrolled(via: 'http' | 'grpc' = 'http'): Promise<Credential> {
     via === 'http' ? await enrollOverHttp(gateway, token) : await enrollOverGrpc(gateway, token);
   if (typeof credential === 'number') throw new Error(`enrollment refused: ${String(credential)}`);
   return credential;
+}
+
+/** Commands this gateway has sent to its database so far, from its `store_operations` metric. */
+async function storeOperations(): Promise<number> {
+  const exposition = await (await fetch(`${gateway.service.baseUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (
+      /^store_operations(_total)?\{/.test(line) &&
+      line.includes(`database="${databasePrefix}_agent_gateway"`)
+    ) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
 }
 
 async function connected(
@@ -52,7 +69,7 @@ async function connected(
 beforeAll(async () => {
   [log, adminToken] = await Promise.all([EventLog.start(), getAccessToken('tenant-admin')]);
   gateway = await startGateway({
-    MONGO_DATABASE_PREFIX: uniqueId('gw').replace(/-/g, '_'),
+    MONGO_DATABASE_PREFIX: databasePrefix,
     COMMANDS_GROUP_ID: groupId,
     REDIS_KEY_PREFIX: uniqueId('gw'),
     REPLICA_ID: uniqueId('replica'),
@@ -175,6 +192,29 @@ describe('connecting', () => {
       expect(log.about(credential.agentId)).toEqual([]);
     },
   );
+
+  it('gives each connection of an agent a higher epoch and sends its facts to Kafka, touching no store', async () => {
+    const credential = await enrolled();
+    const before = await storeOperations();
+    const agent = new FakeAgent(credential, gateway, 'websocket');
+    agents.push(agent);
+    for (let connection = 1; connection <= 3; connection++) {
+      await agent.connect();
+      await waitFor(() => log.about(credential.agentId, agentConnected.type).length === connection);
+      agent.close();
+    }
+    const epochs = log
+      .about(credential.agentId, agentConnected.type)
+      .map((event) => (event.data as AgentConnected).epoch);
+    expect(epochs).toEqual([1, 2, 3]);
+    await waitFor(() => log.about(credential.agentId, agentFactsReported.type).length === 3);
+    const versions = log
+      .about(credential.agentId, agentFactsReported.type)
+      .map((event) => (event.data as AgentFactsReported).version);
+    expect(versions).toEqual([1, 2, 3].map((epoch) => epoch * 2 ** 20 + 1));
+    // The credential came from the cache its enrollment filled, the epochs from Redis, the facts went to Kafka.
+    expect(await storeOperations()).toBe(before);
+  });
 
   it('closes a connected agent whose credential is revoked with 4401', async () => {
     const { agent, credential } = await connected('websocket');

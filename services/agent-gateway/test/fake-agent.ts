@@ -91,6 +91,12 @@ export class FakeAgent {
     });
   }
 
+  /** Connects to another gateway replica from now on (as a load balancer might send it). */
+  async connectTo(address: GatewayAddress): Promise<void> {
+    this.address = address;
+    await this.connect();
+  }
+
   /** Opens the channel without a Hello; rejects when the gateway refuses it. */
   open(): Promise<void> {
     return this.transport === 'websocket' ? this.openWebSocket() : this.openGrpc();

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import {
+  agentConnected,
   agentDisconnected,
   commandCompleted,
   topics,
   type AgentCommandRequested,
+  type AgentConnected,
   type AgentDisconnected,
   type CommandCompleted,
 } from '@converge/contracts';
@@ -152,6 +154,36 @@ describe('two gateway replicas', () => {
     );
     const forwarded = await fetch(`${a.service.baseUrl}/metrics`).then((response) => response.text());
     expect(forwarded).toMatch(/gateway_commands_forwarded_total(\{[^}]*\})? [1-9]/);
+  });
+
+  it('a revoked credential is refused at once by every replica, one that holds it in its cache too', async () => {
+    const credential = await enrolled(a);
+    // B verified the credential and holds it in process; the revocation goes through A.
+    const onB = await connectTo(b, credential);
+    const revoked = await fetch(`${a.service.baseUrl}/api/v1/agents/${credential.agentId}/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(revoked.status).toBe(200);
+    await expect(new FakeAgent(credential, b, 'websocket').open()).rejects.toThrow('401');
+    await expect(new FakeAgent(credential, a, 'websocket').open()).rejects.toThrow('401');
+    await waitFor(() => onB.ended.length > 0);
+    expect(onB.ended[0]).toEqual({ code: 4401, reason: 'credential revoked' });
+  });
+
+  it('an agent moving between replicas takes a higher epoch with each connection', async () => {
+    const credential = await enrolled(a);
+    const agent = new FakeAgent(credential, a, 'websocket');
+    agents.push(agent);
+    for (const [connection, replica] of [a, b, a].entries()) {
+      await agent.connectTo(replica);
+      await waitFor(() => log.about(credential.agentId, agentConnected.type).length === connection + 1);
+      agent.close();
+    }
+    const epochs = log
+      .about(credential.agentId, agentConnected.type)
+      .map((event) => (event.data as AgentConnected).epoch);
+    expect(epochs).toEqual([1, 2, 3]);
   });
 
   it('drain: agents move to the other replica and a command sent during the drain runs exactly once', async () => {

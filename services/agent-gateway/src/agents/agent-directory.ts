@@ -7,6 +7,8 @@ import {
   type Page,
   type TenantScope,
 } from '@converge/store';
+import type { ConnectionEpochs } from '../credentials/connection-epochs.ts';
+import type { CredentialCache } from '../credentials/credential-cache.ts';
 import type { AgentDocument, AgentRepository } from '../data-access/agent.repository.ts';
 import type { Presence } from '../domain/presence.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
@@ -20,29 +22,25 @@ export interface AgentView {
   online: boolean;
   replica: string | null;
   connectedSince: string | null;
-  lastFacts: {
-    hostname: string;
-    os: string;
-    osVersion: string;
-    agentVersion: string;
-    reportedAt: string;
-  } | null;
 }
 
-function view(agent: AgentDocument, presence: Presence | undefined): AgentView {
+/** What Redis knows of an agent beside its stored enrollment: where it is connected, its latest epoch. */
+interface LiveState {
+  presence: Presence | undefined;
+  epoch: number | undefined;
+}
+
+function view(agent: AgentDocument, live: LiveState): AgentView {
+  const { presence } = live;
   return {
     id: agent._id,
     tenantId: agent.tenantId,
     enrolledAt: agent.enrolledAt.toISOString(),
     revokedAt: agent.revokedAt?.toISOString() ?? null,
-    epoch: agent.epoch,
+    epoch: Math.max(agent.epoch, live.epoch ?? 0),
     online: presence !== undefined,
     replica: presence?.replica ?? null,
     connectedSince: presence === undefined ? null : new Date(presence.connectedSinceMs).toISOString(),
-    lastFacts:
-      agent.lastFacts === null
-        ? null
-        : { ...agent.lastFacts, reportedAt: agent.lastFacts.reportedAt.toISOString() },
   };
 }
 
@@ -59,19 +57,27 @@ const scanBatches = 10;
 export interface AgentDirectoryDeps {
   agents: AgentRepository;
   presence: PresenceStore;
-  /** Closes the agent's live connection, wherever it is (revocation). */
-  disconnect(agentId: string, presence: Presence): Promise<void>;
+  epochs: ConnectionEpochs;
+  credentials: CredentialCache;
+  /** Tells every replica that the credential is revoked; each then refuses it and closes its connections. */
+  announceRevocation(agentId: string): Promise<void>;
 }
 
 export type AgentDirectory = ReturnType<typeof agentDirectory>;
 
-/** Agents as the REST API shows them: stored enrollment plus online state from Redis presence. */
+/** Agents as the REST API shows them: stored enrollment plus online state and epoch from Redis. */
 export function agentDirectory(deps: AgentDirectoryDeps) {
-  const { agents, presence } = deps;
+  const { agents, presence, epochs } = deps;
 
-  async function withPresence(docs: AgentDocument[]): Promise<[AgentDocument, Presence | undefined][]> {
-    const entries = await presence.getMany(docs.map((doc) => doc._id));
-    return docs.map((doc, index) => [doc, entries[index]]);
+  async function withPresence(docs: AgentDocument[]): Promise<[AgentDocument, LiveState][]> {
+    const ids = docs.map((doc) => doc._id);
+    const [entries, latest] = await Promise.all([presence.getMany(ids), epochs.latest(ids)]);
+    return docs.map((doc, index) => [doc, { presence: entries[index], epoch: latest[index] }]);
+  }
+
+  async function liveState(agentId: string): Promise<LiveState> {
+    const [entry, latest] = await Promise.all([presence.get(agentId), epochs.latest([agentId])]);
+    return { presence: entry, epoch: latest[0] };
   }
 
   return {
@@ -88,7 +94,7 @@ export function agentDirectory(deps: AgentDirectoryDeps) {
           limit,
           ...(request.cursor ? { cursor: request.cursor } : {}),
         });
-        const items = (await withPresence(page.items)).map(([doc, entry]) => view(doc, entry));
+        const items = (await withPresence(page.items)).map(([doc, live]) => view(doc, live));
         return { items, nextCursor: page.nextCursor };
       }
       const items: AgentView[] = [];
@@ -99,8 +105,8 @@ export function agentDirectory(deps: AgentDirectoryDeps) {
           limit: pageLimits.max,
           ...(cursor ? { cursor } : {}),
         });
-        for (const [doc, entry] of await withPresence(page.items)) {
-          if ((entry !== undefined) === request.online) items.push(view(doc, entry));
+        for (const [doc, live] of await withPresence(page.items)) {
+          if ((live.presence !== undefined) === request.online) items.push(view(doc, live));
           cursor = encodeCursor({ sortBy: '_id', direction: 'asc', value: doc._id, id: doc._id });
           if (items.length === limit) {
             const more = page.nextCursor !== null || doc !== page.items.at(-1);
@@ -114,16 +120,19 @@ export function agentDirectory(deps: AgentDirectoryDeps) {
 
     async get(scope: TenantScope, agentId: string): Promise<AgentView> {
       const agent = await agents.getById(scope, agentId);
-      return view(agent, await presence.get(agentId));
+      return view(agent, await liveState(agentId));
     },
 
-    /** Revokes the credential, then closes the agent's connection wherever it is (4401). */
+    /**
+     * Revokes the credential in the store, then in the credential cache (a Redis tombstone) and on every
+     * replica at once: each refuses the credential from then on and closes the agent's connections (4401).
+     */
     async revoke(tenantId: string, agentId: string, now: Date): Promise<AgentView> {
       const agent = await agents.revoke(asTenantId(tenantId), agentId, now);
       if (agent === null) throw new NotFoundError('Agent not found');
-      const entry = await presence.get(agentId);
-      if (entry !== undefined) await deps.disconnect(agentId, entry);
-      return view(agent, entry);
+      await deps.credentials.revoke(agentId);
+      await deps.announceRevocation(agentId);
+      return view(agent, await liveState(agentId));
     },
   };
 }

@@ -2,13 +2,23 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { UnauthorizedError } from '@converge/errors';
 import type { EnrollRequest } from '@converge/proto';
 import { asTenantId } from '@converge/store';
-import type { AgentRepository, AuthenticatedAgent } from '../data-access/agent.repository.ts';
+import type { AuthenticatedAgent } from '../connections/agent-connection.ts';
+import type { ConnectionEpochs } from '../credentials/connection-epochs.ts';
+import type { CredentialCache } from '../credentials/credential-cache.ts';
+import type { AgentRepository } from '../data-access/agent.repository.ts';
 import type { InstallTokenRepository } from '../data-access/install-token.repository.ts';
-import { bearerCredential, hashSecret, installTokenRefusal, parseSecretPair } from '../domain/credential.ts';
+import {
+  bearerCredential,
+  hashSecret,
+  installTokenRefusal,
+  parseSecretPair,
+  verifiedTenant,
+} from '../domain/credential.ts';
 
 export interface CredentialStores {
   installTokens: InstallTokenRepository;
   agents: AgentRepository;
+  credentials: CredentialCache;
 }
 
 /** 256 random bits, base64url: the secret half of install tokens and agent credentials. */
@@ -38,14 +48,20 @@ export async function enrollAgent(
     if (!(await stores.installTokens.takeUse(token))) continue;
     const agentId = randomUUID();
     const credentialSecret = newSecret();
+    const credentialHash = hashSecret(credentialSecret);
     await stores.agents.insert(asTenantId(token.tenantId), {
       _id: agentId,
-      secretHash: hashSecret(credentialSecret),
+      secretHash: credentialHash,
       epoch: 0,
       installTokenId: token._id,
       enrolledAt: now,
       revokedAt: null,
-      lastFacts: null,
+    });
+    await stores.credentials.enrolled(agentId, {
+      revoked: false,
+      tenantId: token.tenantId,
+      secretHash: credentialHash,
+      epochFloor: 0,
     });
     return { agentId, credentialSecret, tenantId: token.tenantId };
   }
@@ -53,12 +69,26 @@ export async function enrollAgent(
   throw refused();
 }
 
-/** Verifies an `authorization` value and takes the connection's epoch; null for anything not accepted. */
+export interface ConnectionCredentials {
+  credentials: CredentialCache;
+  epochs: ConnectionEpochs;
+}
+
+/**
+ * Verifies an `authorization` value against the cached credential and takes the connection's epoch from
+ * Redis; null for anything not accepted. No store round trip unless the credential is in neither cache.
+ */
 export async function authenticateAgent(
-  agents: AgentRepository,
+  deps: ConnectionCredentials,
   authorization: string | undefined,
 ): Promise<AuthenticatedAgent | null> {
   const credential = bearerCredential(authorization);
   if (credential === undefined) return null;
-  return agents.authenticate(credential.id, hashSecret(credential.secret));
+  const record = await deps.credentials.get(credential.id);
+  const tenantId = verifiedTenant(record, hashSecret(credential.secret));
+  if (tenantId === undefined || record === undefined || record.revoked) return null;
+  const epoch = await deps.epochs.next(credential.id, record.epochFloor);
+  // A revocation heard while the epoch was taken still refuses the connection.
+  if (deps.credentials.isRevoked(credential.id)) return null;
+  return { agentId: credential.id, tenantId, epoch };
 }

@@ -40,6 +40,13 @@ export interface SessionInput {
   closed(): void;
 }
 
+/** The agent a connection authenticated as (its credential's tenant), with the epoch this connection took. */
+export interface AuthenticatedAgent {
+  agentId: string;
+  tenantId: string;
+  epoch: number;
+}
+
 /** What both transports need from the gateway to accept, authenticate and enroll agents. */
 export interface AgentEntry {
   /** Waits for the connection's turn; false when it should come back later. */
@@ -47,13 +54,8 @@ export interface AgentEntry {
   /** Seconds an agent refused by admission is told to wait. */
   retryAfterSeconds: number;
   /** The agent behind an `authorization` value, with this connection's epoch; null when refused. */
-  authenticate(
-    authorization: string | undefined,
-  ): Promise<{ agentId: string; tenantId: string; epoch: number } | null>;
-  open(
-    connection: AgentConnection,
-    agent: { agentId: string; tenantId: string; epoch: number },
-  ): SessionInput;
+  authenticate(authorization: string | undefined): Promise<AuthenticatedAgent | null>;
+  open(connection: AgentConnection, agent: AuthenticatedAgent): SessionInput;
   enroll(installToken: string): Promise<{ agentId: string; credentialSecret: string }>;
   accepted(transport: Transport): void;
   authFailed(transport: Transport): void;

@@ -16,13 +16,12 @@ import {
   type AgentFacts,
 } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
-import type { AgentRepository, AuthenticatedAgent } from '../data-access/agent.repository.ts';
 import { commandCompletedEvent, outputChunkEvent } from '../domain/agent-command.ts';
 import { agentVersionOf, factsReport } from '../domain/agent-facts.ts';
 import type { Presence } from '../domain/presence.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
-import type { AgentConnection, CloseReason, SessionInput } from './agent-connection.ts';
+import type { AgentConnection, AuthenticatedAgent, CloseReason, SessionInput } from './agent-connection.ts';
 
 /** What every session of a replica shares. */
 export interface SessionContext {
@@ -31,7 +30,6 @@ export interface SessionContext {
   logger: Logger;
   events: EventQueue;
   presence: PresenceStore;
-  agents: AgentRepository;
   /** Called once the Hello arrived: the registry makes this the agent's current session. */
   onHello(session: AgentSession): void;
   /** Called once the connection is gone. */
@@ -51,8 +49,9 @@ const disconnectReasons: Record<CloseReason, AgentDisconnected['reason']> = {
 /**
  * The protocol of one agent connection, the same for every transport: Hello first (then Welcome and the
  * connected and facts events), heartbeats, output and results published under the credential's agent
- * and tenant, and a disconnected event when it ends. Output and results are keyed by their session, which
- * consumes them partitioned by session id.
+ * and tenant, and a disconnected event when it ends. Facts go to Kafka only: identity owns computers, and
+ * the gateway writes nothing to its store per connection. Output and results are keyed by their session,
+ * which consumes them partitioned by session id.
  */
 export class AgentSession implements SessionInput {
   readonly agent: AuthenticatedAgent;
@@ -212,18 +211,6 @@ export class AgentSession implements SessionInput {
         },
       });
     }
-    const { report } = mapped;
-    this.ctx.events.enqueue(agentFactsReported, { subject: agentId, tenantId, data: report });
-    this.ctx.agents
-      .recordFacts(agentId, {
-        hostname: report.hostname,
-        os: report.os,
-        osVersion: report.osVersion,
-        agentVersion: agentVersionOf(facts),
-        reportedAt: now,
-      })
-      .catch((error: unknown) => {
-        this.ctx.logger.warn({ err: error, agentId }, 'last facts not recorded');
-      });
+    this.ctx.events.enqueue(agentFactsReported, { subject: agentId, tenantId, data: mapped.report });
   }
 }

@@ -1,5 +1,4 @@
-import type { AuthenticatedAgent } from '../data-access/agent.repository.ts';
-import type { AgentConnection, CloseReason } from './agent-connection.ts';
+import type { AgentConnection, AuthenticatedAgent, CloseReason } from './agent-connection.ts';
 import { AgentSession, type SessionContext } from './agent-session.ts';
 
 export interface RegistryOptions {
@@ -88,6 +87,14 @@ export class ConnectionRegistry {
     if (session === undefined || session.agent.epoch >= beforeEpoch) return false;
     session.close(reason);
     return true;
+  }
+
+  /** The agent's credential was revoked: every connection of it here closes, greeted or not. */
+  closeRevoked(agentId: string): void {
+    this.current.get(agentId)?.close('credential-revoked');
+    for (const session of this.waitingForHello) {
+      if (session.agent.agentId === agentId) session.close('credential-revoked');
+    }
   }
 
   closeAll(reason: CloseReason): void {

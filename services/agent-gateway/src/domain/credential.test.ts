@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { bearerCredential, hashSecret, installTokenRefusal, parseSecretPair } from './credential.ts';
+import {
+  bearerCredential,
+  decodeCredentialRecord,
+  encodeCredentialRecord,
+  hashSecret,
+  installTokenRefusal,
+  parseSecretPair,
+  revokedCredential,
+  verifiedTenant,
+} from './credential.ts';
 
 const secret = 'q3Vx_8ZkLr0-pA5mW2yN7tB1cD4eF6gH9iJ0kL2mN3o';
 
@@ -29,5 +38,33 @@ describe('credentials', () => {
     expect(installTokenRefusal({ ...usable, expiresAt: now }, now)).toBe('expired');
     expect(installTokenRefusal({ ...usable, maxUses: 10 }, now)).toBe('used up');
     expect(installTokenRefusal({ ...usable, maxUses: 11 }, now)).toBeUndefined();
+  });
+
+  it('cache a credential as floor, hash and tenant, a tenant id with `|` included', () => {
+    const record = {
+      revoked: false,
+      tenantId: 'tenant|with|bars',
+      secretHash: hashSecret(secret),
+      epochFloor: 41,
+    } as const;
+    expect(decodeCredentialRecord(encodeCredentialRecord(record))).toEqual(record);
+    expect(decodeCredentialRecord(encodeCredentialRecord(revokedCredential))).toEqual(revokedCredential);
+    expect(decodeCredentialRecord(null)).toBeUndefined();
+    expect(decodeCredentialRecord('12|hash')).toBeUndefined();
+    expect(decodeCredentialRecord('x|hash|tenant')).toBeUndefined();
+  });
+
+  it('accept only the matching secret of a credential that is not revoked, for its own tenant', () => {
+    const record = {
+      revoked: false,
+      tenantId: 'tenant-a',
+      secretHash: hashSecret(secret),
+      epochFloor: 0,
+    } as const;
+    expect(verifiedTenant(record, hashSecret(secret))).toBe('tenant-a');
+    expect(verifiedTenant(record, hashSecret(`${secret}x`))).toBeUndefined();
+    expect(verifiedTenant(record, 'short')).toBeUndefined();
+    expect(verifiedTenant(revokedCredential, hashSecret(secret))).toBeUndefined();
+    expect(verifiedTenant(undefined, hashSecret(secret))).toBeUndefined();
   });
 });

@@ -4,11 +4,11 @@ import type { Logger } from '@converge/telemetry';
 import type { AgentRepository } from '../data-access/agent.repository.ts';
 import { decodePresence } from '../domain/presence.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
-import { removeIfUnchangedScript, type PresenceKeys } from '../redis-keys.ts';
+import { removeIfUnchangedScript, type RedisKeys } from '../redis-keys.ts';
 
 export interface PresenceJanitorOptions {
   redis: Redis;
-  keys: PresenceKeys;
+  keys: RedisKeys;
   replicaId: string;
   intervalMs: number;
   agents: AgentRepository;

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@converge/telemetry';
+import { Batcher } from '../batcher.ts';
 import { decodePresence, encodePresence, type Presence } from '../domain/presence.ts';
-import { removeIfUnchangedScript, type PresenceKeys } from '../redis-keys.ts';
+import { removeIfUnchangedScript, type RedisKeys } from '../redis-keys.ts';
 
 export interface PresenceStoreOptions {
   redis: Redis;
-  keys: PresenceKeys;
+  keys: RedisKeys;
   replicaId: string;
   flushIntervalMs: number;
   leaseTtlMs: number;
@@ -25,9 +26,19 @@ export class PresenceStore {
   private removals = new Map<string, string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private flushing: Promise<void> | undefined;
+  // Every greeted connection looks up where its agent was: during a storm, hundreds share one HMGET.
+  private readonly lookups: Batcher<string, Presence | null>;
 
   constructor(opts: PresenceStoreOptions) {
     this.opts = opts;
+    this.lookups = new Batcher({
+      maxBatch: 1_000,
+      maxInFlight: 1,
+      run: async (agentIds) =>
+        (await opts.redis.hmget(opts.keys.presence, ...agentIds)).map(
+          (value) => decodePresence(value) ?? null,
+        ),
+    });
   }
 
   async start(): Promise<void> {
@@ -49,7 +60,7 @@ export class PresenceStore {
   }
 
   async get(agentId: string): Promise<Presence | undefined> {
-    return decodePresence(await this.opts.redis.hget(this.opts.keys.presence, agentId));
+    return (await this.lookups.submit(agentId)) ?? undefined;
   }
 
   async getMany(agentIds: readonly string[]): Promise<(Presence | undefined)[]> {

@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AgentCommandCancelRequested, AgentCommandRequested } from '@converge/contracts';
 import type { Logger } from '@converge/telemetry';
-import type { PresenceKeys } from '../redis-keys.ts';
+import type { RedisKeys } from '../redis-keys.ts';
 
-/** What replicas tell each other on their pub/sub channels. */
+/** What replicas tell each other on their pub/sub channels (`revoked` goes to all of them at once). */
 type ReplicaMessage =
   | { kind: 'command'; from: string; requestId: string; command: AgentCommandRequested }
   | { kind: 'ack'; requestId: string; delivered: boolean }
+  | { kind: 'revoked'; from: string; requestId: string; agentId: string }
   | { kind: 'cancel'; cancel: AgentCommandCancelRequested }
   | {
       kind: 'close';
       agentId: string;
+      // Replicas of the previous version still send `credential-revoked` here during a rolling upgrade.
       reason: 'superseded' | 'credential-revoked';
       beforeEpoch: number | null;
     };
@@ -27,11 +29,15 @@ export interface ReplicaHandlers {
     reason: 'superseded' | 'credential-revoked',
     beforeEpoch: number | undefined,
   ): void;
+  /** An agent's credential was revoked: forget it and close the agent's connections here. */
+  credentialRevoked(agentId: string): void;
+  /** The subscription was re-established: broadcasts may have been missed meanwhile. */
+  resubscribed(): void;
 }
 
 export interface ReplicaChannelOptions {
   redis: Redis;
-  keys: PresenceKeys;
+  keys: RedisKeys;
   replicaId: string;
   ackTimeoutMs: number;
   handlers: ReplicaHandlers;
@@ -39,13 +45,16 @@ export interface ReplicaChannelOptions {
 }
 
 /**
- * Redis pub/sub between gateway replicas: each listens on `<prefix>:replica:<id>`. A command consumed by
- * one replica for an agent held by another is forwarded here and acknowledged by the holder.
+ * Redis pub/sub between gateway replicas: each listens on `<prefix>:replica:<id>` and on the shared
+ * `<prefix>:replicas`. A command consumed by one replica for an agent held by another is forwarded here and
+ * acknowledged by the holder; a revoked credential is announced to all and acknowledged by each.
  */
 export class ReplicaChannel {
   private readonly opts: ReplicaChannelOptions;
   private readonly subscriber: Redis;
+  /** Request id → what to do with each acknowledgement of it. */
   private readonly waiting = new Map<string, (delivered: boolean) => void>();
+  private subscribed = false;
 
   constructor(opts: ReplicaChannelOptions) {
     this.opts = opts;
@@ -57,10 +66,14 @@ export class ReplicaChannel {
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
       this.receive(message.toString('utf8'));
     });
+    this.subscriber.on('ready', () => {
+      if (this.subscribed) opts.handlers.resubscribed();
+    });
   }
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(this.opts.keys.replica(this.opts.replicaId));
+    await this.subscriber.subscribe(this.opts.keys.replica(this.opts.replicaId), this.opts.keys.replicas);
+    this.subscribed = true;
   }
 
   async stop(): Promise<void> {
@@ -92,21 +105,61 @@ export class ReplicaChannel {
     return acked;
   }
 
+  /**
+   * Announces a revoked credential to every replica (this one too) and waits until each has acknowledged
+   * (or the acknowledgement timeout passed), so the revocation answers only once no replica accepts the
+   * credential any longer.
+   */
+  async announceRevocation(agentId: string): Promise<{ replicas: number; acknowledged: number }> {
+    const requestId = randomUUID();
+    let acknowledged = 0;
+    let expected = Number.POSITIVE_INFINITY;
+    let done: () => void = () => undefined;
+    const allAcknowledged = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.waiting.set(requestId, () => {
+      acknowledged++;
+      if (acknowledged >= expected) done();
+    });
+    const timer = setTimeout(done, this.opts.ackTimeoutMs);
+    try {
+      expected = await this.publishTo(this.opts.keys.replicas, {
+        kind: 'revoked',
+        from: this.opts.replicaId,
+        requestId,
+        agentId,
+      });
+      if (acknowledged >= expected) done();
+      await allAcknowledged;
+      return { replicas: expected, acknowledged };
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(requestId);
+    }
+  }
+
   async forwardCancel(replicaId: string, cancel: AgentCommandCancelRequested): Promise<void> {
     await this.publish(replicaId, { kind: 'cancel', cancel });
   }
 
-  async closeAgent(
-    replicaId: string,
-    agentId: string,
-    reason: 'superseded' | 'credential-revoked',
-    beforeEpoch?: number,
-  ): Promise<void> {
-    await this.publish(replicaId, { kind: 'close', agentId, reason, beforeEpoch: beforeEpoch ?? null });
+  /** Closes the agent's connection on that replica if it is older than `beforeEpoch`. */
+  async closeSuperseded(replicaId: string, agentId: string, beforeEpoch: number): Promise<void> {
+    await this.publish(replicaId, { kind: 'close', agentId, reason: 'superseded', beforeEpoch });
   }
 
   private publish(replicaId: string, message: ReplicaMessage): Promise<number> {
-    return this.opts.redis.publish(this.opts.keys.replica(replicaId), JSON.stringify(message));
+    return this.publishTo(this.opts.keys.replica(replicaId), message);
+  }
+
+  private publishTo(channel: string, message: ReplicaMessage): Promise<number> {
+    return this.opts.redis.publish(channel, JSON.stringify(message));
+  }
+
+  private acknowledge(to: string, requestId: string, delivered: boolean): void {
+    this.publish(to, { kind: 'ack', requestId, delivered }).catch((error: unknown) => {
+      this.opts.logger.warn({ err: error, to }, 'replica message not acknowledged');
+    });
   }
 
   private receive(text: string): void {
@@ -119,15 +172,13 @@ export class ReplicaChannel {
     }
     const { handlers } = this.opts;
     switch (message.kind) {
-      case 'command': {
-        const delivered = handlers.deliverCommand(message.command);
-        this.publish(message.from, { kind: 'ack', requestId: message.requestId, delivered }).catch(
-          (error: unknown) => {
-            this.opts.logger.warn({ err: error, to: message.from }, 'forwarded command not acknowledged');
-          },
-        );
+      case 'command':
+        this.acknowledge(message.from, message.requestId, handlers.deliverCommand(message.command));
         return;
-      }
+      case 'revoked':
+        handlers.credentialRevoked(message.agentId);
+        this.acknowledge(message.from, message.requestId, true);
+        return;
       case 'ack':
         this.waiting.get(message.requestId)?.(message.delivered);
         return;
