@@ -137,19 +137,22 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
   const started = process.hrtime.bigint();
   const db = conn.db;
   if (db === undefined) throw new Error('no database');
-  const identified = await countIdentified(run, topicPrefix + topics.computerEvents);
-  // Every decision leaves one mark: an identified event on Kafka per agent identified (sent by the owner after
-  // its batch is stored), a stored failure per failed one. Only the small failures collection is read, once a
-  // second, so the polling adds little to the database's load.
-  const made = async () =>
-    identified.count() + (await db.collection('identificationfailures').countDocuments({}));
+  // Done when the router has committed every agent event and the owners every input it made of them: an owner
+  // commits a batch's offsets only once it stored the batch and sent its events. Watched through the broker's
+  // offsets, so the bench adds nothing to what the database and the service do.
+  const progress = await consumerProgress(run, [
+    { groupId: `${prefix}.identity.agent-events`, topic: topicPrefix + topics.agentEvents },
+    { groupId: `${prefix}.identity.identification`, topic: topicPrefix + topics.identificationInputs },
+  ]);
   let decided = 0;
   while (process.hrtime.bigint() - started < BigInt(timeoutMs) * 1_000_000n) {
-    decided = await made();
-    if (decided >= agents) break;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const [routed, inputs] = await progress.read();
+    decided = Math.min(agents, inputs?.committed ?? 0);
+    if (routed?.committed === agents && inputs !== undefined && inputs.committed >= inputs.end) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await progress.stop();
   const operationsAfter = await storeOperationsOf(service.baseUrl);
   const byCommand = Object.fromEntries(
     Object.entries(operationsAfter).map(([command, count]) => [
@@ -158,12 +161,18 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
     ]),
   );
   const operations = Object.values(byCommand).reduce((sum, count) => sum + count, 0);
-  // Computers only: the collection also holds the owners' fences, batch records and lookups.
-  const computers = await db.collection('computers').countDocuments({ identityKey: { $exists: true } });
-  await identified.stop();
   await service.stop();
+  // What was decided, checked after the clock stopped: computers (the collection also holds the owners' fences,
+  // batch records and lookups), their agents, the failures, and the identified events on Kafka.
+  const computers = await db
+    .collection<{ agents: unknown[] }>('computers')
+    .find({ identityKey: { $exists: true } }, { projection: { agents: 1 } })
+    .toArray();
+  const failures = await db.collection('identificationfailures').countDocuments({});
+  const identified = await countIdentified(run, topicPrefix + topics.computerEvents);
   await db.dropDatabase();
   await conn.close();
+  const attached = computers.reduce((sum, computer) => sum + computer.agents.length, 0);
   return {
     agents,
     partitions,
@@ -175,30 +184,73 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
       per_decision: Number((operations / Math.max(1, Math.min(decided, agents))).toFixed(4)),
       by_command: byCommand,
     },
-    completed: decided >= agents && computers === expected['create-computer'],
+    completed:
+      decided >= agents &&
+      computers.length === expected['create-computer'] &&
+      attached === expected['create-computer'] + expected['attach-agent'] &&
+      failures === expected.failed &&
+      identified === attached,
   };
 }
 
-/**
- * Counts this run's `computer identified` events. The topic is this run's own (its prefix is unique), so it is
- * read from the beginning: the service starts identifying as soon as it is ready, before this consumer joins,
- * and reading from the end as it was then would miss those events and never see the run complete.
- */
-async function countIdentified(
+/** The committed offsets of consumer groups, each summed over its topic's partitions, beside the topic's end. */
+async function consumerProgress(
   run: string,
-  topic: string,
-): Promise<{ count(): number; stop(): Promise<void> }> {
+  groups: readonly { groupId: string; topic: string }[],
+): Promise<{ read(): Promise<{ committed: number; end: number }[]>; stop(): Promise<void> }> {
   const kafka = new Kafka({ clientId: run, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const sum = (offsets: readonly { offset: string }[]) =>
+    offsets.reduce((total, { offset }) => total + Math.max(0, Number(offset)), 0);
+  return {
+    read: () =>
+      Promise.all(
+        groups.map(async ({ groupId, topic }) => {
+          const [ends, [committed]] = await Promise.all([
+            admin.fetchTopicOffsets(topic),
+            admin.fetchOffsets({ groupId, topics: [topic] }),
+          ]);
+          return {
+            committed: sum(committed?.partitions ?? []),
+            end: sum(ends.map(({ high }) => ({ offset: high }))),
+          };
+        }),
+      ),
+    stop: () => admin.disconnect(),
+  };
+}
+
+/** Counts this run's `computer identified` events, reading the run's own topic from the beginning to its end. */
+async function countIdentified(run: string, topic: string): Promise<number> {
+  const kafka = new Kafka({ clientId: run, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.map(({ partition, high }) => [partition, Number(high)]));
   let count = 0;
   const consumer = kafka.consumer({ groupId: `${run}.computer-events`, maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      const ours = message.headers?.tenantid?.toString().startsWith(`${run}-`) === true;
-      if (ours && message.headers?.ce_type?.toString() === computerIdentified.type) count++;
-      return Promise.resolve();
-    },
+  const read = new Promise<void>((resolve) => {
+    const check = () => {
+      if ([...remaining.values()].every((left) => left <= 0)) resolve();
+    };
+    check();
+    void consumer.run({
+      eachMessage: ({ partition, message }) => {
+        if (message.headers?.ce_type?.toString() === computerIdentified.type) count++;
+        remaining.set(
+          partition,
+          Number(ends.find((end) => end.partition === partition)?.high) - Number(message.offset) - 1,
+        );
+        check();
+        return Promise.resolve();
+      },
+    });
   });
-  return { count: () => count, stop: () => consumer.disconnect() };
+  await read;
+  await consumer.disconnect();
+  return count;
 }

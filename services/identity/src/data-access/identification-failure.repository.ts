@@ -1,10 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
-import { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type mongo } from 'mongoose';
 import { TenantRepository } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { IdentificationFailure } from '../domain/identification.ts';
-import { writeEachIfNewer } from './upsert-if-newer.ts';
+import { insertNew, writeEachIfNewer } from './upsert-if-newer.ts';
 
 /** A facts report that identified no computer, kept (one per agent, the latest) so it can be retried. */
 export interface IdentificationFailureDocument {
@@ -51,39 +51,70 @@ export class IdentificationFailureRepository extends TenantRepository<Identifica
     );
   }
 
+  /** The agents among `agentIds` with a failure recorded: what a batch may have to resolve. */
+  async agentsAmong(agentIds: readonly string[]): Promise<Set<string>> {
+    if (agentIds.length === 0) return new Set();
+    const rows = await this.model.find({ _id: { $in: [...agentIds] } }, { _id: 1 }).lean<{ _id: string }[]>();
+    return new Set(rows.map((row) => row._id));
+  }
+
   /**
-   * Applies what one batch decided, in one request. A failure is recorded unless the agent's newer report is
-   * there; a redelivered report (same version) changes nothing, while a technician's retry of it (`retry`) counts
-   * another attempt. A resolved failure goes, unless a newer report replaced it meanwhile.
+   * Applies what one batch decided. A failure is recorded unless the agent's newer report is there; a redelivered
+   * report (same version) changes nothing, while a technician's retry of it (`retry`) counts another attempt. A
+   * resolved failure goes, unless a newer report replaced it meanwhile. `recorded` are the agents known to have a
+   * failure: the others' resolutions are no-ops, and their new failures are inserted (a quarter of the cost of an
+   * upsert on FerretDB), conditionally only when one was recorded meanwhile.
    */
-  async apply(changes: readonly IdentificationFailureChange[], now: Date): Promise<void> {
+  async apply(
+    changes: readonly IdentificationFailureChange[],
+    now: Date,
+    recorded: ReadonlySet<string>,
+  ): Promise<void> {
+    const fresh = changes.flatMap((change) =>
+      change.kind === 'record' && !recorded.has(change.facts.agentId) ? [change] : [],
+    );
+    const taken = await insertNew(
+      this.model,
+      fresh.map(({ facts, failure }) => ({
+        _id: facts.agentId,
+        tenantId: facts.tenantId,
+        factsVersion: facts.version,
+        facts,
+        failure,
+        attempts: 1,
+        firstFailedAt: now,
+        lastFailedAt: now,
+      })),
+    );
     await writeEachIfNewer(
       this.model,
-      changes.map((change) => {
+      changes.flatMap((change): mongo.AnyBulkWriteOperation<IdentificationFailureDocument>[] => {
+        const agentId = change.kind === 'record' ? change.facts.agentId : change.agentId;
+        if (!recorded.has(agentId) && !taken.has(agentId)) return [];
         if (change.kind === 'resolve') {
-          return {
-            deleteOne: { filter: { _id: change.agentId, factsVersion: { $lte: change.factsVersion } } },
-          };
+          return [{ deleteOne: { filter: { _id: agentId, factsVersion: { $lte: change.factsVersion } } } }];
         }
         const { facts, failure, retry } = change;
         const version = retry ? { $lte: facts.version } : { $lt: facts.version };
-        return {
-          updateOne: {
-            filter: { _id: facts.agentId, factsVersion: version },
-            update: {
-              $set: {
-                tenantId: facts.tenantId,
-                factsVersion: facts.version,
-                facts,
-                failure,
-                lastFailedAt: now,
+        return [
+          {
+            updateOne: {
+              filter: { _id: agentId, factsVersion: version },
+              update: {
+                $set: {
+                  tenantId: facts.tenantId,
+                  factsVersion: facts.version,
+                  facts,
+                  failure,
+                  lastFailedAt: now,
+                },
+                $inc: { attempts: 1 },
+                $setOnInsert: { firstFailedAt: now },
               },
-              $inc: { attempts: 1 },
-              $setOnInsert: { firstFailedAt: now },
+              upsert: true,
             },
-            upsert: true,
           },
-        };
+        ];
       }),
     );
   }

@@ -1,10 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
-import { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type mongo } from 'mongoose';
 import { TenantRepository } from '@converge/store';
 import type { AgentFacts } from '../domain/computer.ts';
 import type { ManualDecisionRequest } from '../domain/identification.ts';
-import { writeEachIfNewer } from './upsert-if-newer.ts';
+import { insertNew, writeEachIfNewer } from './upsert-if-newer.ts';
 
 /**
  * A facts report waiting for a technician ("needs manual decision"), one per agent: the agent's newer reports
@@ -60,36 +60,51 @@ export class PendingDecisionRepository extends TenantRepository<PendingDecisionD
   }
 
   /**
-   * Applies what one batch decided, in one request: a recorded request replaces the agent's unless one from the
-   * same or a newer report is there; a resolved one goes, unless a newer report replaced it meanwhile.
+   * Applies what one batch decided: a recorded request replaces the agent's unless one from the same or a newer
+   * report is there; a resolved one goes, unless a newer report replaced it meanwhile. `pending` are the agents
+   * known to have a request: the others' resolutions are no-ops, and their new requests are inserted,
+   * conditionally only when one was recorded meanwhile.
    */
-  async apply(changes: readonly PendingDecisionChange[], now: Date): Promise<void> {
+  async apply(
+    changes: readonly PendingDecisionChange[],
+    now: Date,
+    pending: ReadonlySet<string>,
+  ): Promise<void> {
+    const documentOf = (request: ManualDecisionRequest) => ({
+      tenantId: request.facts.tenantId,
+      factsVersion: request.facts.version,
+      reason: request.reason,
+      matchedBy: request.matchedBy,
+      facts: request.facts,
+      candidates: request.candidates.map((candidate) => ({ ...candidate })),
+      createdAt: now,
+    });
+    const taken = await insertNew(
+      this.model,
+      changes.flatMap((change) =>
+        change.kind === 'record' && !pending.has(change.request.facts.agentId)
+          ? [{ _id: change.request.facts.agentId, ...documentOf(change.request) }]
+          : [],
+      ),
+    );
     await writeEachIfNewer(
       this.model,
-      changes.map((change) => {
+      changes.flatMap((change): mongo.AnyBulkWriteOperation<PendingDecisionDocument>[] => {
+        const agentId = change.kind === 'record' ? change.request.facts.agentId : change.agentId;
+        if (!pending.has(agentId) && !taken.has(agentId)) return [];
         if (change.kind === 'resolve') {
-          return {
-            deleteOne: { filter: { _id: change.agentId, factsVersion: { $lte: change.factsVersion } } },
-          };
+          return [{ deleteOne: { filter: { _id: agentId, factsVersion: { $lte: change.factsVersion } } } }];
         }
         const { request } = change;
-        return {
-          updateOne: {
-            filter: { _id: request.facts.agentId, factsVersion: { $lt: request.facts.version } },
-            update: {
-              $set: {
-                tenantId: request.facts.tenantId,
-                factsVersion: request.facts.version,
-                reason: request.reason,
-                matchedBy: request.matchedBy,
-                facts: request.facts,
-                candidates: request.candidates.map((candidate) => ({ ...candidate })),
-                createdAt: now,
-              },
+        return [
+          {
+            updateOne: {
+              filter: { _id: agentId, factsVersion: { $lt: request.facts.version } },
+              update: { $set: documentOf(request) },
+              upsert: true,
             },
-            upsert: true,
           },
-        };
+        ];
       }),
     );
   }

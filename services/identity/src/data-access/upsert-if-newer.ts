@@ -35,3 +35,22 @@ export async function writeEachIfNewer<T extends { _id: string }>(
     if (!Array.isArray(writeErrors) || !writeErrors.every(isDuplicateKeyError)) throw error;
   }
 }
+
+/**
+ * Inserts rows in one request, each on its own; returns the ids of those refused because a row with their `_id`
+ * is there already (written meanwhile): the caller writes those conditionally instead.
+ */
+export async function insertNew<T extends { _id: string }>(
+  model: Model<T>,
+  rows: readonly T[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  try {
+    await rawCollection<T>(model).insertMany(rows as mongo.OptionalUnlessRequiredId<T>[], { ordered: false });
+    return new Set();
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+    if (!Array.isArray(writeErrors) || !writeErrors.every(isDuplicateKeyError)) throw error;
+    return new Set(writeErrors.flatMap((refused) => rows[refused.index]?._id ?? []));
+  }
+}

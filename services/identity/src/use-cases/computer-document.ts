@@ -1,18 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { contractEvent, type ContractEvent } from '@converge/bus';
 import {
   computerChanged,
   computerIdentified,
   computerOnboardingStatusChanged,
   type ComputerChanged,
   type ComputerIdentified,
-  type ComputerOnboardingStatusChanged,
-  type EventContract,
 } from '@converge/contracts';
-import type { OutboxEvent } from '@converge/store';
 import { identityKey, machineKey, type Computer } from '../domain/computer.ts';
 import { serialKey } from '../domain/hardware-identifiers.ts';
 import { primaryPerson } from '../domain/user-affinity.ts';
 import { personIdOf, type PeopleByUpn } from '../data-access/directory.repository.ts';
-import { historyLength, type ComputerDocument, type HistoryEntry } from '../data-access/computer.schema.ts';
+import {
+  historyLength,
+  type ComputerDocument,
+  type ComputerOutboxEntry,
+  type HistoryEntry,
+} from '../data-access/computer.schema.ts';
 
 /*
  * A computer as the domain changed it, turned into the document stored and the events published. Pure: what the
@@ -180,22 +184,6 @@ export function documentOf(
   };
 }
 
-function event<T>(
-  contract: EventContract<T>,
-  doc: Pick<ComputerDocument, '_id' | 'tenantId'>,
-  data: T,
-  now: Date,
-): OutboxEvent {
-  return {
-    type: contract.type,
-    topic: contract.topic,
-    subject: doc._id,
-    tenantId: doc.tenantId,
-    data,
-    time: now,
-  };
-}
-
 export function snapshotOf(
   doc: Omit<ComputerDocument, 'outbox' | 'outboxBatch'>,
   now: Date,
@@ -229,51 +217,66 @@ export interface Identified {
 }
 
 /**
- * The events a write of the computer implies: its snapshot always, each agent identified, and its onboarding
- * status when that changed since `previousStatus` (null for a new computer).
+ * The outbox of a write of the computer: its snapshot always, each agent identified, and its onboarding status
+ * when that changed since `previousStatus` (null for a new computer).
  */
-export function eventsOf(
-  doc: Omit<ComputerDocument, 'outbox' | 'outboxBatch'>,
+export function outboxOf(
+  doc: Pick<ComputerDocument, 'onboardingStatus'>,
   previousStatus: ComputerDocument['onboardingStatus'] | null,
   identified: readonly Identified[],
   now: Date,
-): OutboxEvent[] {
-  const events = [event(computerChanged, doc, snapshotOf(doc, now), now)];
-  for (const { agentId, matchedBy } of identified) {
-    events.push(
-      event(
-        computerIdentified,
-        doc,
-        {
-          computerId: doc._id,
-          tenantId: doc.tenantId,
-          version: doc.version,
-          agentId,
-          matchedBy,
-          hostname: doc.hostname,
-          deviceType: doc.deviceType,
-          identifiedAt: now.toISOString(),
-        } satisfies ComputerIdentified,
-        now,
-      ),
-    );
-  }
-  if (previousStatus !== doc.onboardingStatus) {
-    events.push(
-      event(
-        computerOnboardingStatusChanged,
-        doc,
-        {
-          computerId: doc._id,
-          tenantId: doc.tenantId,
-          version: doc.version,
-          status: doc.onboardingStatus,
-          previousStatus,
-          changedAt: now.toISOString(),
-        } satisfies ComputerOnboardingStatusChanged,
-        now,
-      ),
-    );
-  }
-  return events;
+): string {
+  const entry = () => ({ id: randomUUID(), time: now.toISOString() });
+  const entries: ComputerOutboxEntry[] = [
+    { ...entry(), type: 'changed' },
+    ...identified.map(({ agentId, matchedBy }) => ({
+      ...entry(),
+      type: 'identified' as const,
+      agentId,
+      matchedBy,
+    })),
+    ...(previousStatus === doc.onboardingStatus
+      ? []
+      : [{ ...entry(), type: 'onboarding-status-changed' as const, previousStatus }]),
+  ];
+  return JSON.stringify(entries);
+}
+
+/** The events of the computer's outbox, rebuilt from the document that holds it, under their ids. */
+export function eventsOf(doc: ComputerDocument): ContractEvent[] {
+  const { _id: subject, tenantId } = doc;
+  return (JSON.parse(doc.outbox) as ComputerOutboxEntry[]).map((entry) => {
+    const time = new Date(entry.time);
+    const envelope = { id: entry.id, subject, tenantId, time };
+    switch (entry.type) {
+      case 'changed':
+        return contractEvent(computerChanged, { ...envelope, data: snapshotOf(doc, time) });
+      case 'identified':
+        return contractEvent(computerIdentified, {
+          ...envelope,
+          data: {
+            computerId: doc._id,
+            tenantId,
+            version: doc.version,
+            agentId: entry.agentId,
+            matchedBy: entry.matchedBy,
+            hostname: doc.hostname,
+            deviceType: doc.deviceType,
+            identifiedAt: entry.time,
+          },
+        });
+      case 'onboarding-status-changed':
+        return contractEvent(computerOnboardingStatusChanged, {
+          ...envelope,
+          data: {
+            computerId: doc._id,
+            tenantId,
+            version: doc.version,
+            status: doc.onboardingStatus,
+            previousStatus: entry.previousStatus,
+            changedAt: entry.time,
+          },
+        });
+    }
+  });
 }

@@ -16,14 +16,7 @@ import {
 } from '@converge/contracts';
 import { PartitionFencedError } from '@converge/errors';
 import type { OwnerReplies } from '@converge/runtime';
-import {
-  acquireFence,
-  fromStoredEntry,
-  outboxEntry,
-  type FenceDocument,
-  type PartitionFence,
-  type StoredOutboxEntry,
-} from '@converge/store';
+import { acquireFence, type FenceDocument, type PartitionFence } from '@converge/store';
 import type { Logger } from '@converge/telemetry';
 import type { IdentificationPolicy } from '../domain/identification.ts';
 import type { AgentPresenceRepository } from '../data-access/agent-presence.repository.ts';
@@ -36,7 +29,7 @@ import type {
   PendingDecisionDocument,
   PendingDecisionRepository,
 } from '../data-access/pending-decision.repository.ts';
-import { documentOf, eventsOf } from './computer-document.ts';
+import { documentOf, eventsOf, outboxOf } from './computer-document.ts';
 import {
   IdentificationBatch,
   type BatchView,
@@ -85,7 +78,10 @@ interface OwnedPartition {
 /** What a batch reads from the store besides what is held. */
 interface BatchLoad {
   docs: Map<string, StoredDocument>;
+  /** The pending decisions of the inputs' agents. */
   pending: Map<string, PendingDecisionDocument>;
+  /** Which of the inputs' agents have a failed identification recorded. */
+  failed: Set<string>;
   onboardingDisabled: Set<string>;
 }
 
@@ -103,20 +99,6 @@ function batchGuardId(groupId: string, partition: number, seq: number): string {
 
 /** Guards are removed this many batches after theirs, a hundred at a time. */
 const guardsKept = 100;
-
-/** An event as sent, under the id its stored outbox entry has (a re-send after a crash keeps it). */
-function sendable(entry: StoredOutboxEntry): ContractEvent {
-  const event = fromStoredEntry(entry);
-  const contract = findContract(event.type);
-  if (contract === undefined) throw new Error(`no contract for ${event.type}`);
-  return contractEvent(contract, {
-    id: event.id,
-    subject: event.subject,
-    data: event.data,
-    time: event.time,
-    ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
-  });
-}
 
 /** Sends an input on to the owner of another key, as it came. */
 function forwarded(event: ReceivedEvent, key: string): ContractEvent {
@@ -238,10 +220,10 @@ export class IdentificationOwner {
       // The last batch's send may not have completed: its events go again, under their ids.
       const batch = `${fence.id}#${record.version}`;
       const written = (await computers.byIds(record.computerIds)).filter(isComputer);
-      const entries = written.filter((doc) => doc.outboxBatch === batch).flatMap((doc) => doc.outbox);
-      await bus.publishAll(entries.map(sendable));
+      const events = written.filter((doc) => doc.outboxBatch === batch).flatMap(eventsOf);
+      await bus.publishAll(events);
       logger.info(
-        { partition, batch: record.version, events: entries.length },
+        { partition, batch: record.version, events: events.length },
         'events of the last batch sent again',
       );
     }
@@ -285,7 +267,8 @@ export class IdentificationOwner {
   private async load(part: OwnedPartition, inputs: readonly IdentificationInput[]): Promise<BatchLoad> {
     const docs = new Map<string, StoredDocument>();
     const tenants = new Set<string>();
-    const decisions = new Set<string>();
+    // Agents whose pending decision or failure the batch may record or resolve.
+    const recordable = new Set<string>();
     const wanted = new Set<string>();
     const wantComputer = (id: string) => {
       if (!part.computers.has(id)) wanted.add(id);
@@ -300,6 +283,7 @@ export class IdentificationOwner {
       switch (input.type) {
         case 'identify':
           tenants.add(input.facts.tenantId);
+          recordable.add(input.facts.agentId);
           wantAgent(input.facts.agentId);
           break;
         case 'presence':
@@ -310,13 +294,15 @@ export class IdentificationOwner {
           break;
         case 'decision':
           tenants.add(input.request.tenantId);
-          decisions.add(input.request.agentId);
+          recordable.add(input.request.agentId);
           if (input.request.computerId !== null) wantComputer(input.request.computerId);
           break;
       }
     }
-    const [pending, onboardingDisabled] = await Promise.all([
-      this.deps.pending.byAgents([...decisions]),
+    // Mostly absent, which costs the store little to say: the batch deletes only those that are there.
+    const [pending, failed, onboardingDisabled] = await Promise.all([
+      this.deps.pending.byAgents([...recordable]),
+      this.deps.failures.agentsAmong([...recordable]),
       this.deps.directory.onboardingDisabledAmong([...tenants]),
     ]);
     for (const doc of pending) for (const candidate of doc.candidates) wantComputer(candidate.computerId);
@@ -342,7 +328,7 @@ export class IdentificationOwner {
       }
       for (const id of [...wanted]) if (docs.has(id)) wanted.delete(id);
     }
-    return { docs, pending: new Map(pending.map((doc) => [doc._id, doc])), onboardingDisabled };
+    return { docs, pending: new Map(pending.map((doc) => [doc._id, doc])), failed, onboardingDisabled };
   }
 
   private viewOf(part: OwnedPartition, load: BatchLoad): BatchView {
@@ -401,17 +387,14 @@ export class IdentificationOwner {
 
     const fenced: { doc: StoredDocument; previousVersion: number }[] = [];
     const written: ComputerDocument[] = [];
-    const events = new Map<string, ContractEvent[]>();
     for (const entry of staged) {
       const doc = this.documentOf(entry, online, people, now);
       if (doc === null) continue;
       const outbox =
         entry.changed || (entry.base !== null && derivedChanged(entry.base, doc))
-          ? eventsOf(doc, entry.base?.onboardingStatus ?? null, entry.identified, now)
-          : [];
-      const entries = outbox.map(outboxEntry);
-      const stored: ComputerDocument = { ...doc, outbox: entries, outboxBatch };
-      events.set(stored._id, entries.map(sendable));
+          ? outboxOf(doc, entry.base?.onboardingStatus ?? null, entry.identified, now)
+          : '[]';
+      const stored: ComputerDocument = { ...doc, outbox, outboxBatch };
       written.push(stored);
       if (entry.base !== null) fenced.push({ doc: stored, previousVersion: entry.base.version });
     }
@@ -479,7 +462,7 @@ export class IdentificationOwner {
     }
 
     const stored = written.filter((doc) => !notCreated.has(doc._id));
-    const outgoing = stored.flatMap((doc) => events.get(doc._id) ?? []);
+    const outgoing = stored.flatMap(eventsOf);
     for (const { event, key } of batch.forwards) outgoing.push(forwarded(event, key));
     for (const holder of holders) load.docs.set(holder._id, holder);
     this.remember(part, batch, load.docs, keys, stored);
@@ -490,8 +473,8 @@ export class IdentificationOwner {
           )
         : [];
     await Promise.all([
-      this.deps.pending.apply([...batch.pending.values()], now),
-      this.deps.failures.apply([...batch.failures.values()], now),
+      this.deps.pending.apply([...batch.pending.values()], now, new Set(load.pending.keys())),
+      this.deps.failures.apply([...batch.failures.values()], now, load.failed),
       oldGuards.length === 0 ? undefined : computers.removeAll(oldGuards),
     ]);
     await bus.publishAll(outgoing);
