@@ -30,7 +30,7 @@ export interface StoredSession {
   session: MaintenanceSession;
 }
 
-export type SessionSummary = Omit<SessionDocument, 'state' | 'outbox' | 'outboxSeq'>;
+export type SessionSummary = Omit<SessionDocument, 'state' | 'batchSeq'>;
 
 export interface SessionListFilter {
   status?: SessionStatus;
@@ -39,7 +39,7 @@ export interface SessionListFilter {
   kind?: SessionKind;
 }
 
-const summaryProjection = { state: 0, outbox: 0, outboxSeq: 0 };
+const summaryProjection = { state: 0, batchSeq: 0 };
 
 export class SessionRepository {
   readonly model: Model<SessionDocument>;

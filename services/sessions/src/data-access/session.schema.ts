@@ -1,6 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
-import type { StoredOutboxEntry } from '@converge/store';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
   SessionKind,
@@ -40,23 +39,12 @@ export interface SessionDocument {
   agentEpoch: number;
   /** The session without its plan's items, JSON text (keys like `a.b` in parameters stay out of the store's way). */
   state: string;
-  /** What the write that stored this version produced, and that write's batch: re-sent if that batch's send never completed. */
-  outbox: StoredOutboxEntry[];
-  outboxSeq: number;
+  /**
+   * The owner's batch that wrote this version. If that batch's send never completed (its owner died), the next
+   * owner sends what the session has outstanding again (`resendAfterCrash`).
+   */
+  batchSeq: number;
 }
-
-const outboxEntrySchema = new Schema<StoredOutboxEntry>(
-  {
-    id: { type: String, required: true },
-    type: { type: String, required: true },
-    topic: { type: String, required: true },
-    subject: { type: String, required: true },
-    tenantId: { type: String },
-    data: { type: String, required: true },
-    time: { type: Date, required: true },
-  },
-  { _id: false },
-);
 
 const sessionSchema = new Schema<SessionDocument>(
   {
@@ -78,8 +66,7 @@ const sessionSchema = new Schema<SessionDocument>(
     planAttempts: { type: Number, default: 0 },
     agentEpoch: { type: Number, default: 0 },
     state: { type: String, required: true },
-    outbox: { type: [outboxEntrySchema], default: [] },
-    outboxSeq: { type: Number, default: 0 },
+    batchSeq: { type: Number, default: 0 },
   },
   { versionKey: false },
 );

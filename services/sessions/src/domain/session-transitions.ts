@@ -67,8 +67,8 @@ export function createSession(input: NewSession, now: number): SessionTransition
 
 /**
  * The state machine: `(session, event, now) -> { session, commands, events }`. Pure and deterministic; the
- * caller persists the session and its outbox (commands and events) in one document update, guarded by
- * `version`. An event that changes nothing returns the same session object and nothing to send.
+ * caller stores the session (guarded by its version), then sends its commands and events. An event that changes
+ * nothing returns the same session object and nothing to send.
  */
 export function applySessionEvent(
   session: MaintenanceSession,

@@ -63,14 +63,14 @@ export interface Reply {
 
 /**
  * One batch of an owner's work, applied in memory: each input moves the sessions it names through the pure
- * state machine. Nothing here does I/O; the owner stores `changed` (with each session's `outbox`), sends the
- * outbox, stores `logLines` and answers `replies`, or throws the whole batch away and starts again.
+ * state machine. Nothing here does I/O; the owner stores `logLines` and `changed`, sends what each session
+ * `produced` and answers `replies`, or throws the whole batch away and starts again.
  */
 export class SessionBatch {
   /** The sessions this batch changed, as they are now. */
   readonly changed = new Map<string, OwnedSession>();
   /** What each changed session produced in this batch: commands for its agent and its events. */
-  readonly outbox = new Map<string, OutboxEvent[]>();
+  readonly produced = new Map<string, OutboxEvent[]>();
   readonly logLines: LogLine[] = [];
   readonly replies: Reply[] = [];
   /** Sessions this batch created. */
@@ -253,9 +253,9 @@ export class SessionBatch {
     const at = new Date(this.now);
     const scripts = next.plan?.scripts ?? {};
     const messages = transition.commands.map((command) => commandMessage(session, command, scripts, at));
-    const events = this.outbox.get(session.id) ?? [];
+    const events = this.produced.get(session.id) ?? [];
     events.push(...transitionOutbox(session, messages, transition.events, at));
-    this.outbox.set(session.id, events);
+    this.produced.set(session.id, events);
     for (const published of transition.events) {
       if (published.type !== 'log-line') continue;
       this.logLines.push({
@@ -300,7 +300,7 @@ export class SessionBatch {
   /** A change of the session's own fields, without a transition. */
   private keep(previous: OwnedSession, next: OwnedSession): void {
     this.changed.set(previous.session.id, next);
-    if (!this.outbox.has(previous.session.id)) this.outbox.set(previous.session.id, []);
+    if (!this.produced.has(previous.session.id)) this.produced.set(previous.session.id, []);
   }
 
   private reply(to: SessionStartRequested['reply'], result: RequestOutcome): void {

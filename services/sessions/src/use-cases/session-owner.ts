@@ -7,26 +7,25 @@ import {
 } from '@converge/bus';
 import { findContract } from '@converge/contracts';
 import type { OwnerReplies } from '@converge/runtime';
-import {
-  acquireFence,
-  fromStoredEntry,
-  outboxEntry,
-  type OutboxEvent,
-  type PartitionFence,
-  type StoredOutboxEntry,
-} from '@converge/store';
+import { acquireFence, type OutboxEvent, type PartitionFence } from '@converge/store';
 import { PartitionFencedError } from '@converge/errors';
 import type { Logger } from '@converge/telemetry';
 import type { Redis } from 'ioredis';
 import { PlanRefusedError, type Planner } from '../clients/deployments-planner.ts';
-import type { LogLine } from '../data-access/log-line.repository.ts';
 import type { SessionRepository, StoredSession } from '../data-access/session.repository.ts';
 import { encodeState } from '../data-access/session-state.ts';
 import type { SessionDocument } from '../data-access/session.schema.ts';
-import { finalSessionStatuses, type MaintenanceSession } from '../domain/maintenance-session.ts';
+import {
+  finalSessionStatuses,
+  type MaintenanceSession,
+  type SessionTransition,
+} from '../domain/maintenance-session.ts';
 import { InvalidPlanError } from '../domain/session-plan.ts';
 import { sessionWakeAt } from '../domain/session-transitions.ts';
+import { resendAfterCrash } from '../domain/session-recovery.ts';
 import { SessionBatch, type OwnedSession, type SessionInput } from './session-batch.ts';
+import { transitionOutbox } from './session-messages.ts';
+import { commandMessage } from '../domain/plan-scripts.ts';
 
 export interface SessionOwnerDeps {
   sessions: SessionRepository;
@@ -87,8 +86,8 @@ function sessionIdOf(input: SessionInput): string {
   }
 }
 
-/** The document that stores an owned session as of batch `seq`, with what that batch produced. */
-function sessionDocument(owned: OwnedSession, outbox: StoredOutboxEntry[], seq: number): SessionDocument {
+/** The document that stores an owned session as of batch `seq`. */
+function sessionDocument(owned: OwnedSession, seq: number): SessionDocument {
   const { session, record } = owned;
   return {
     _id: session.id,
@@ -109,8 +108,7 @@ function sessionDocument(owned: OwnedSession, outbox: StoredOutboxEntry[], seq: 
     planAttempts: record.planAttempts,
     agentEpoch: record.agentEpoch,
     state: encodeState(session),
-    outbox,
-    outboxSeq: seq,
+    batchSeq: seq,
   };
 }
 
@@ -131,26 +129,14 @@ function ownedFrom(stored: StoredSession, plan: OwnedSession['plan']): OwnedSess
   };
 }
 
-/** An event as sent, under the id its stored outbox entry has (a re-send after a crash keeps it). */
-function sendable(event: OutboxEvent, entry: StoredOutboxEntry): ContractEvent {
+/** An event of a transition as sent. */
+function sendable(event: OutboxEvent): ContractEvent {
   const contract = findContract(event.type);
   if (contract === undefined) throw new Error(`no contract for ${event.type}`);
   return contractEvent(contract, {
-    id: entry.id,
     subject: event.subject,
     data: event.data,
-    time: entry.time,
     ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
-  });
-}
-
-/** Log lines from log-line events of a stored outbox: what a re-send after a crash stores again. */
-function logLinesOf(entries: readonly StoredOutboxEntry[]): LogLine[] {
-  return entries.flatMap((entry) => {
-    if (entry.type !== 'converge.session.log-line.v1') return [];
-    const data = JSON.parse(entry.data) as Omit<LogLine, 'loggedAt' | 'index'> & { index?: number };
-    if (data.index === undefined) return [];
-    return [{ ...data, index: data.index, loggedAt: entry.time }];
   });
 }
 
@@ -232,20 +218,27 @@ export class SessionOwner {
       internal: [],
       internalScheduled: false,
     };
-    const unsent = stored.filter(
-      (entry) => entry.doc.outboxSeq > fence.sentSeq && entry.doc.outbox.length > 0,
-    );
-    if (unsent.length > 0) {
-      const entries = unsent.flatMap((entry) => entry.doc.outbox);
-      await sessions.logLines.append(logLinesOf(entries));
-      await this.deps.bus.publishAll(entries.map((entry) => sendable(fromStoredEntry(entry), entry)));
-      this.deps.logger.info({ partition, sessions: unsent.length }, 'events of an unsent batch sent again');
-    }
-    for (const entry of stored) part.seq = Math.max(part.seq, entry.doc.outboxSeq);
-    part.sentSeq = part.seq;
     const plans = await sessions.plans.load(
       stored.flatMap((entry) => (entry.doc.planId === null ? [] : [entry.doc.planId])),
     );
+    const unsent = stored.filter((entry) => entry.doc.batchSeq > fence.sentSeq);
+    if (unsent.length > 0) {
+      await this.deps.bus.publishAll(
+        unsent.flatMap(({ session, doc }) =>
+          this.sendables(
+            session,
+            resendAfterCrash(session),
+            doc.planId === null ? undefined : plans.get(doc.planId),
+          ),
+        ),
+      );
+      this.deps.logger.info(
+        { partition, sessions: unsent.length },
+        'what an unsent batch produced sent again',
+      );
+    }
+    for (const entry of stored) part.seq = Math.max(part.seq, entry.doc.batchSeq);
+    part.sentSeq = part.seq;
     const closed: string[] = [];
     const open: OwnedSession[] = [];
     for (const entry of stored) {
@@ -331,19 +324,16 @@ export class SessionOwner {
     const writes: { doc: SessionDocument; previousVersion: number }[] = [];
     const outgoing: ContractEvent[] = [];
     for (const [id, owned] of batch.changed) {
-      const events = batch.outbox.get(id) ?? [];
-      const entries = events.map(outboxEntry);
-      events.forEach((event, index) => {
-        const entry = entries[index];
-        if (entry !== undefined) outgoing.push(sendable(event, entry));
-      });
-      writes.push({ doc: sessionDocument(owned, entries, seq), previousVersion: owned.record.version });
+      for (const event of batch.produced.get(id) ?? []) outgoing.push(sendable(event));
+      writes.push({ doc: sessionDocument(owned, seq), previousVersion: owned.record.version });
     }
     await sessions.markOpen([...batch.created].map((_id) => ({ _id, partition: part.partition })));
     await sessions.plans.storeNew();
+    // Log lines first: a line is stored under its number, so a batch written again after a crash adds none twice,
+    // and one whose session write is lost is written again with the same content from the same output.
+    await sessions.logLines.append(batch.logLines);
     await sessions.writeBatch(part.fence, writes, part.sentSeq);
     part.seq = seq;
-    await sessions.logLines.append(batch.logLines);
     await bus.publishAll(outgoing);
     part.sentSeq = seq;
 
@@ -369,6 +359,19 @@ export class SessionOwner {
     await this.indexAgents(opened, closed);
     await this.deps.replies.answer(batch.replies);
     for (const id of batch.created) this.requestPlan(part.partition, id);
+  }
+
+  /** A transition's commands and events as sent (a step that cannot run is simply not sent again). */
+  private sendables(
+    session: MaintenanceSession,
+    transition: SessionTransition,
+    plan: OwnedSession['plan'],
+  ): ContractEvent[] {
+    const at = new Date(this.deps.clock());
+    const messages = transition.commands.map((command) =>
+      commandMessage(session, command, plan?.scripts ?? {}, at),
+    );
+    return transitionOutbox(session, messages, transition.events, at).map(sendable);
   }
 
   /** Keeps the index of each agent's open sessions, which routes the agent's connects and disconnects. */
