@@ -1,3 +1,5 @@
+// Before any client exists: the fix of kafkajs' idle timer loop (see there).
+import './kafkajs-request-queue.ts';
 import type { EventContract } from '@converge/contracts';
 import { injectTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
 import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Message } from 'kafkajs';

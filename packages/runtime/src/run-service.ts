@@ -177,14 +177,12 @@ export async function runService<C extends ServiceConfig>(
 }
 
 /**
- * Process warnings go to the JSON log instead of stderr. kafkajs 2.2 schedules its request-queue timer with
- * a negative delay on an idle connection, which Node 24 reports as TimeoutNegativeWarning (and treats as 1 ms,
- * the behaviour kafkajs expects), so that one is dropped.
+ * Process warnings go to the JSON log instead of stderr. (kafkajs' negative request-queue timer, which Node
+ * reported as TimeoutNegativeWarning, is fixed in `@converge/bus`.)
  */
 function logProcessWarnings(logger: Logger): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
     logger.warn({ warning: warning.name, detail: warning.message }, 'process warning');
   });
 }
