@@ -172,6 +172,36 @@ describe('identification through agent facts events', () => {
     expect(all.status).toBe(200);
   });
 
+  it('keeps the computer of a machine whose hardware UUID changed, and attaches a new agent of it there', async () => {
+    const facts = machineFacts();
+    await harness.publishFacts(facts);
+    const [created] = await untilComputers(facts.hardwareUuid ?? '', (found) => found.length === 1);
+    // A mainboard swap: the computer's identity key changes, so another key's owner decides on it from now on.
+    const swapped = randomUUID().toUpperCase();
+    await harness.publishFacts({ ...facts, version: 2, hardwareUuid: swapped });
+    const [moved] = await untilComputers(swapped, (found) => found.length === 1);
+    expect(moved?.id).toBe(created?.id);
+    expect(await computersWithUuid(facts.hardwareUuid ?? '')).toEqual([]);
+    const rmm = {
+      ...facts,
+      agentId: `automate-${randomUUID()}`,
+      provider: 'cw-automate',
+      hardwareUuid: swapped,
+    };
+    await harness.publishFacts(rmm);
+    await harness.publishFacts({ ...facts, version: 3, hardwareUuid: swapped, hostname: 'SWAPPED' });
+    const [attached] = await untilComputers(
+      swapped,
+      (found) => found[0]?.agents.length === 2 && found[0].version >= 4,
+    );
+    expect(attached?.id).toBe(created?.id);
+    expect((await details(attached?.id ?? '')).history.map((entry) => entry.event)).toEqual([
+      'created',
+      'hardware-uuid-changed',
+      'agent-attached',
+    ]);
+  });
+
   it('identifies a known-bad UUID by serial number when the manufacturer is trusted', async () => {
     const facts = machineFacts({ hardwareUuid: '00000000-0000-0000-0000-000000000000' });
     await harness.publishFacts(facts);

@@ -12,7 +12,7 @@ import {
   type TenantScope,
 } from '@converge/store';
 import type { AgentRoute, MachineLookup } from './computer-lookup.ts';
-import { computerModel, type ComputerDocument } from './computer.schema.ts';
+import { computerModel, ownerKeyOf, type ComputerDocument } from './computer.schema.ts';
 
 export interface ComputerFilter {
   tenantId?: string;
@@ -90,7 +90,7 @@ export class ComputerRepository extends TenantRepository<ComputerDocument> {
     const doc = await this.model
       .findOne({ _id: computerId, identityKey: { $exists: true } }, { machineKey: 1, handedOverTo: 1 })
       .lean<Pick<ComputerDocument, 'machineKey' | 'handedOverTo'>>();
-    return doc === null ? null : (doc.handedOverTo ?? doc.machineKey);
+    return doc === null ? null : ownerKeyOf(doc);
   }
 
   /**

@@ -352,13 +352,10 @@ export class IdentificationBatch {
           identified,
           presence: identified.length > 0,
         });
-        if (own === null || base?.handedOverTo === key) {
-          // Attached here, or now kept under this key: every agent of it is routed here.
-          for (const agent of state.agents) {
-            if (own === null && agent.agentId !== agentId) continue;
-            this.route(agent.agentId, state);
-          }
-        }
+        if (own === null) this.route(agentId, state);
+        // Kept under the key it was handed over to: every agent of it is routed here now.
+        else if (base?.handedOverTo === key)
+          for (const agent of state.agents) this.route(agent.agentId, state);
         this.resolveAgent(facts);
         outcome = { kind: decision.kind, computerId: decision.computer.id };
       }

@@ -151,13 +151,6 @@ export class IdentificationOwner {
     this.deps = deps;
   }
 
-  /** The partitions owned and the computers held: for metrics and tests. */
-  held(): { partitions: number[]; computers: number } {
-    let computers = 0;
-    for (const part of this.partitions.values()) computers += part.computers.size;
-    return { partitions: [...this.partitions.keys()], computers };
-  }
-
   readonly takeOver = async (partition: number): Promise<void> => {
     const held = this.partitions.get(partition);
     const fence = await acquireFence(
