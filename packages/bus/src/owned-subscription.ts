@@ -290,6 +290,9 @@ export async function startOwnedSubscription(
     await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning ?? false });
     await consumer.run({
       eachBatchAutoResolve: false,
+      // Offsets are committed once a second, not after every batch: a commit round trip per batch held up the
+      // next fetch. A new owner then starts up to a second back, which its idempotent handling absorbs.
+      autoCommitInterval: 1_000,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 4,
       eachBatch,
     });
