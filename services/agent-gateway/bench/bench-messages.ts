@@ -18,23 +18,31 @@ export interface CredentialsFile {
   agents: FleetAgent[];
 }
 
+/** One wave of connections: the agents a `connect` instruction added, from first attempt to last Welcome. */
+export interface WaveReport {
+  type: 'connected';
+  /** Agents of this fleet welcomed now (all waves). */
+  welcomed: number;
+  /** Agents of this wave that gave up at the connect deadline. */
+  failed: number;
+  retries: number;
+  /** Refusals for a bad credential (HTTP 401, gRPC UNAUTHENTICATED) during this wave. */
+  authFailures: number;
+  firstAttemptAt: number;
+  lastWelcomedAt: number;
+  /** Why attempts of this wave closed, with counts. */
+  failures: Record<string, number>;
+}
+
 export type FleetReport =
-  /** Every agent of this fleet got its Welcome (or the connect deadline passed). */
-  | {
-      type: 'connected';
-      welcomed: number;
-      failed: number;
-      retries: number;
-      firstAttemptAt: number;
-      lastWelcomedAt: number;
-      /** Why connections that gave up closed, with counts. */
-      failures: Record<string, number>;
-    }
+  | WaveReport
   /** Commands received since the last report: `[command id, wallClockMs at receipt]`. */
   | { type: 'receipts'; items: [string, number][] }
   | { type: 'progress'; welcomed: number; open: number; retries: number; failures: Record<string, number> };
 
-export type FleetInstruction = { type: 'flush' } | { type: 'stop' };
+export type FleetInstruction =
+  /** Connect this fleet's agents up to (not including) index `upTo` of its slice, then report the wave. */
+  { type: 'connect'; upTo: number } | { type: 'flush' } | { type: 'stop' };
 
 export type FloorReport =
   | { type: 'listening'; port: number }
@@ -48,3 +56,13 @@ export type FloorReport =
     };
 
 export type FloorInstruction = { type: 'stats' } | { type: 'stop' };
+
+export type PublisherInstruction =
+  /** Publish commands at the rate, for the seconds the publisher was started with; ids start with `prefix`. */
+  { type: 'publish'; prefix: string } | { type: 'stop' };
+
+export type PublisherReport =
+  | { type: 'ready' }
+  /** Commands published since the last report: `[command id, wallClockMs of its publish]`. */
+  | { type: 'published'; items: [string, number][] }
+  | { type: 'done'; seconds: number };

@@ -17,8 +17,11 @@ export interface ChannelEvents {
   /** Messages may be sent from now on. */
   onOpen(): void;
   onMessage(message: Uint8Array): void;
-  /** Called once, whatever ended the channel (refused, closed by either side, failed). */
-  onClose(reason: string): void;
+  /**
+   * Called once, whatever ended the channel (refused, closed by either side, failed), with the server's
+   * `retry-after` when it refused for now (admission control), as a real agent honours it.
+   */
+  onClose(reason: string, retryAfterMs?: number): void;
 }
 
 export interface AgentChannel {
@@ -47,12 +50,12 @@ export function openChannel(transport: Transport, opts: OpenOptions): AgentChann
   }
 }
 
-function once(events: ChannelEvents): (reason: string) => void {
+function once(events: ChannelEvents): (reason: string, retryAfterMs?: number) => void {
   let closed = false;
-  return (reason) => {
+  return (reason, retryAfterMs) => {
     if (closed) return;
     closed = true;
-    events.onClose(reason);
+    events.onClose(reason, retryAfterMs);
   };
 }
 
@@ -70,7 +73,15 @@ function openWebSocket({ target, credential, localAddress, events }: OpenOptions
   socket.on('message', (data: Buffer, isBinary) => {
     if (isBinary) events.onMessage(data);
   });
-  // ws reports a refused upgrade (401, 503) as an error "Unexpected server response: <status>".
+  // A refused upgrade (401, 503): its status, and how long a 503 asks the agent to wait.
+  socket.on('unexpected-response', (_request, response) => {
+    const retryAfter = Number(response.headers['retry-after']);
+    closed(
+      `upgrade refused: ${String(response.statusCode)}`,
+      Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+    );
+    socket.terminate();
+  });
   socket.on('error', (error) => {
     closed(error.message);
   });

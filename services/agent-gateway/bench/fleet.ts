@@ -1,11 +1,13 @@
-// A simulated agent fleet, run by the gateway bench as its own process (`fork`, IPC channel): it opens one
-// channel per agent of its slice of the credentials file, spread over source addresses 127.0.0.2…, says Hello,
-// heartbeats at the interval the Welcome names, and answers every Command with a CommandResult at once,
-// reporting when each command arrived. Per agent it keeps only its channel: one timer walks all agents for
-// heartbeats, so the fleet's own cost stays small next to the server's.
+// A simulated agent fleet, run by the gateway bench as its own process (`fork`, IPC channel): it holds a slice of
+// the credentials file and connects its agents in waves the bench asks for (`connect` up to an index), spread
+// over source addresses 127.0.0.2…; each agent says Hello, heartbeats at the interval the Welcome names, and
+// answers every Command with a CommandResult at once, reporting when each command arrived. A refused or dropped
+// agent reconnects with backoff and full jitter, after at least the `retry-after` a refusal named, as a real
+// agent does. Per agent it keeps only its channel: one timer walks all agents for heartbeats, so the fleet's own
+// cost stays small next to the server's.
 //
 //   node bench/fleet.ts --transport websocket|grpc|raw-tcp --target 127.0.0.1:8114 --credentials fleet.json
-//                       [--from 0] [--count N] [--source-addresses 16] [--concurrency 200] [--seed 7]
+//                       [--from 0] [--count N] [--source-addresses 16] [--concurrency 500] [--seed 7]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -38,8 +40,9 @@ const { values } = parseArgs({
     count: { type: 'string' },
     'source-addresses': { type: 'string', default: '16' },
     // Connection attempts in flight at once: enough to keep the server's accept path busy.
-    concurrency: { type: 'string', default: '200' },
-    'connect-timeout': { type: 'string', default: '600000' },
+    concurrency: { type: 'string', default: '500' },
+    // How long a wave may take before its agents still connecting count as failed.
+    'connect-timeout': { type: 'string', default: '120000' },
     seed: { type: 'string', default: '7' },
   },
 });
@@ -56,12 +59,8 @@ const agents = file.agents.slice(from, values.count === undefined ? undefined : 
 const count = agents.length;
 const sourceAddresses = Math.max(1, Number(values['source-addresses']));
 const concurrency = Number(values.concurrency);
-const connectDeadline = Date.now() + Number(values['connect-timeout']);
+const connectTimeoutMs = Number(values['connect-timeout']);
 const seed = Number(values.seed);
-
-function report(message: FleetReport): void {
-  process.send?.(message);
-}
 
 /** 127.0.0.2 onwards: each source address has its own ~28k ephemeral ports towards one server port. */
 function sourceAddressOf(index: number): string {
@@ -111,47 +110,79 @@ const welcomed = new Uint8Array(count);
 const drained = new Uint8Array(count);
 /** Failed attempts in a row per agent, for the back-off. */
 const attempts = new Uint8Array(count);
-const waiting: number[] = Array.from({ length: count }, (_, index) => count - 1 - index); // popped from the end
+const waiting: number[] = []; // popped from the end
+/** Agents of the slice the waves so far asked for: [0, opened). */
+let opened = 0;
 let inFlight = 0;
 let welcomedCount = 0;
-let failed = 0;
-let retries = 0;
-let firstAttemptAt = 0;
-let lastWelcomedAt = 0;
-let connectReported = false;
 let stopping = false;
 let heartbeatIntervalMs = 0;
-const failures: Record<string, number> = {};
 let receipts: [string, number][] = [];
 
-function tally(reason: string): void {
-  // Close reasons carry no per-agent data, so they group well; the status line of a refusal is enough.
-  const key = reason.slice(0, 80);
-  failures[key] = (failures[key] ?? 0) + 1;
+interface Wave {
+  retries: number;
+  authFailures: number;
+  firstAttemptAt: number;
+  lastWelcomedAt: number;
+  failures: Record<string, number>;
+  reported: boolean;
+  deadline: NodeJS.Timeout | undefined;
+}
+let wave: Wave | undefined;
+
+function report(message: FleetReport): void {
+  process.send?.(message);
 }
 
-function reportConnectedOnce(): void {
-  if (connectReported) return;
-  connectReported = true;
+function tally(reason: string): void {
+  if (!wave) return;
+  // Close reasons carry no per-agent data, so they group well; the status line of a refusal is enough.
+  const key = reason.slice(0, 80);
+  wave.failures[key] = (wave.failures[key] ?? 0) + 1;
+  if (/\b401\b|grpc-status 16\b/.test(reason)) wave.authFailures++;
+}
+
+function reportWave(): void {
+  if (!wave || wave.reported) return;
+  wave.reported = true;
+  clearTimeout(wave.deadline);
   report({
     type: 'connected',
     welcomed: welcomedCount,
-    failed,
-    retries,
-    firstAttemptAt,
-    lastWelcomedAt,
-    failures,
+    failed: opened - welcomedCount,
+    retries: wave.retries,
+    authFailures: wave.authFailures,
+    firstAttemptAt: wave.firstAttemptAt,
+    lastWelcomedAt: wave.lastWelcomedAt,
+    failures: wave.failures,
   });
+}
+
+function connectUpTo(upTo: number): void {
+  wave = {
+    retries: 0,
+    authFailures: 0,
+    firstAttemptAt: 0,
+    lastWelcomedAt: 0,
+    failures: {},
+    reported: false,
+    // Past the deadline the agents still connecting count as failed; their attempts go on.
+    deadline: setTimeout(reportWave, connectTimeoutMs),
+  };
+  const target = Math.min(upTo, count);
+  for (let index = target - 1; index >= opened; index--) waiting.push(index);
+  opened = Math.max(opened, target);
+  pump();
 }
 
 function pump(): void {
   while (!stopping && inFlight < concurrency && waiting.length > 0) start(waiting.pop()!);
-  if (!connectReported && welcomedCount + failed === count) reportConnectedOnce();
+  if (welcomedCount === opened) reportWave();
 }
 
 function start(index: number): void {
   inFlight++;
-  if (firstAttemptAt === 0) firstAttemptAt = wallClockMs();
+  if (wave && wave.firstAttemptAt === 0) wave.firstAttemptAt = wallClockMs();
   const agent = agents[index]!;
   const channel = openChannel(transport, {
     target,
@@ -164,8 +195,8 @@ function start(index: number): void {
       onMessage: (bytes) => {
         receive(index, channel, bytes);
       },
-      onClose: (reason) => {
-        closed(index, reason);
+      onClose: (reason, retryAfterMs) => {
+        closed(index, reason, retryAfterMs ?? 0);
       },
     },
   });
@@ -181,7 +212,7 @@ function receive(index: number, channel: AgentChannel, bytes: Uint8Array): void 
       attempts[index] = 0;
       welcomedCount++;
       inFlight--;
-      lastWelcomedAt = wallClockMs();
+      if (wave) wave.lastWelcomedAt = wallClockMs();
       if (heartbeatIntervalMs === 0) startHeartbeats(message.value.heartbeatIntervalMs);
       pump();
       return;
@@ -224,7 +255,7 @@ function receive(index: number, channel: AgentChannel, bytes: Uint8Array): void 
   }
 }
 
-function closed(index: number, reason: string): void {
+function closed(index: number, reason: string, retryAfterMs: number): void {
   channels[index] = undefined;
   if (stopping) return;
   tally(reason);
@@ -236,20 +267,16 @@ function closed(index: number, reason: string): void {
     inFlight--;
   }
   if (drained[index] === 1) return;
-  if (Date.now() > connectDeadline && !connectReported) {
-    failed++;
-    pump();
-    return;
-  }
-  retries++;
-  // A refused or failed attempt backs off with full jitter, as an agent does (capped low: this is a bench).
+  if (wave) wave.retries++;
+  // A refused or failed attempt backs off with full jitter, as an agent does (capped low: this is a bench),
+  // but never sooner than the refusal's retry-after.
   attempts[index] = Math.min(attempts[index]! + 1, 6);
   setTimeout(
     () => {
       waiting.push(index);
       pump();
     },
-    Math.random() * 100 * 2 ** attempts[index],
+    Math.max(retryAfterMs, Math.random() * 100 * 2 ** attempts[index]),
   ).unref();
 }
 
@@ -275,15 +302,20 @@ function flushReceipts(): void {
 
 setInterval(flushReceipts, 250);
 setInterval(() => {
-  report({ type: 'progress', welcomed: welcomedCount, open: inFlight, retries, failures });
+  report({
+    type: 'progress',
+    welcomed: welcomedCount,
+    open: inFlight,
+    retries: wave?.retries ?? 0,
+    failures: wave?.failures ?? {},
+  });
 }, 2_000);
-setTimeout(() => {
-  // Past the deadline the agents still connecting count as failed; the attempts in flight are left alone.
-  failed = count - welcomedCount;
-  reportConnectedOnce();
-}, connectDeadline - Date.now()).unref();
 
 process.on('message', (instruction: FleetInstruction) => {
+  if (instruction.type === 'connect') {
+    connectUpTo(instruction.upTo);
+    return;
+  }
   if (instruction.type === 'flush') {
     flushReceipts();
     return;
@@ -295,5 +327,3 @@ process.on('message', (instruction: FleetInstruction) => {
   setTimeout(() => process.exit(0), 200);
 });
 process.on('disconnect', () => process.exit(0));
-
-pump();

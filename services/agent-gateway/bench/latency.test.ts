@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { bucketsBetween, histogramBuckets, histogramQuantiles, quantilesOf } from './latency.ts';
+import {
+  bucketsBetween,
+  counterTotal,
+  histogramBuckets,
+  histogramQuantiles,
+  quantilesOf,
+} from './latency.ts';
 
 const exposition = (counts: [string, number][], path: string) =>
   counts.map(
@@ -60,5 +66,16 @@ describe('bench latency figures', () => {
     expect(delta.get(1)).toBe(0);
     expect(histogramQuantiles(delta)?.p50).toBe(1); // all ten new ones above the last finite bound
     expect(histogramQuantiles(bucketsBetween(after, after))).toBeUndefined();
+  });
+
+  it('sums the series of a counter that carry a label', () => {
+    const text = [
+      '# TYPE store_operations_total counter',
+      'store_operations_total{database="run_agent_gateway",command="find"} 3',
+      'store_operations_total{database="run_agent_gateway",command="update"} 2',
+      'store_operations_total{database="other_agent_gateway",command="find"} 40',
+    ].join('\n');
+    expect(counterTotal(text, 'store_operations', 'database="run_agent_gateway"')).toBe(5);
+    expect(counterTotal(text, 'store_operations', 'database="nowhere"')).toBe(0);
   });
 });

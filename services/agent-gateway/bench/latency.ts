@@ -46,6 +46,18 @@ export function histogramBuckets(exposition: string, name: string): CumulativeBu
   return buckets;
 }
 
+/** The sum of every series of counter `name` (with `_total`, as exported) whose labels include `label`. */
+export function counterTotal(exposition: string, name: string, label: string): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}_total{`) && !line.startsWith(`${name}{`)) continue;
+    if (!line.includes(label)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!Number.isNaN(value)) total += value;
+  }
+  return total;
+}
+
 /** What was observed between two scrapes of the same histogram. */
 export function bucketsBetween(before: CumulativeBuckets, after: CumulativeBuckets): CumulativeBuckets {
   const delta: CumulativeBuckets = new Map();

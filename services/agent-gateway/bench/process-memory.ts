@@ -1,6 +1,7 @@
 // Resident memory of a bench server process, read the same way for the gateway and the floor: a full garbage
 // collection through the process's inspector (so garbage from the connect storm does not count as connection
-// cost), a moment for the allocator to settle, then VmRSS from /proc.
+// cost), a moment for the allocator to settle, then VmRSS from /proc. And the CPU time of every process of a
+// run, to show where a saturated machine's time went.
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,6 +15,30 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (typeof address !== 'object' || address === null) throw new Error('no port');
   return address.port;
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat, in the kernel's clock ticks
+ * (USER_HZ, 100 per second on Linux); undefined when the process is gone.
+ */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the whole machine has been busy so far (all cores, every process), from /proc/stat. */
+export async function machineBusySeconds(): Promise<number> {
+  const stat = await readFile('/proc/stat', 'utf8');
+  const [, ...ticks] = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal …: everything but idle and iowait was busy.
+  const busy = ticks.reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
+  return busy / 100;
 }
 
 export async function residentBytes(pid: number): Promise<number> {

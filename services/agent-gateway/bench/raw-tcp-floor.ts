@@ -5,7 +5,8 @@
 // `gateway.commands` through the same bus and the same Command mapping the gateway uses, in its own consumer
 // group, and dispatch time is measured from the handler's start to the socket write, as exact samples.
 //
-//   node bench/raw-tcp-floor.ts --group <consumer group> [--port 0] [--heartbeat-interval 30000]
+//   node bench/raw-tcp-floor.ts --group <consumer group> [--topic-prefix <prefix>] [--partitions 12]
+//                               [--port 0] [--heartbeat-interval 30000]
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { createBus, isEvent } from '@converge/bus';
@@ -14,6 +15,7 @@ import { AgentMessageSchema, GatewayMessageSchema, create, fromBinary, toBinary 
 import { createLogger } from '@converge/telemetry';
 import { stack } from '@converge/testing';
 import { commandFrame } from '../src/domain/agent-command.ts';
+import { commandConsumerTuning } from '../src/entry-points/kafka/commands.consumer.ts';
 import type { FloorInstruction, FloorReport } from './bench-messages.ts';
 import { framed, frameReader } from './frames.ts';
 import { quantilesOf } from './latency.ts';
@@ -22,6 +24,8 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     group: { type: 'string' },
+    'topic-prefix': { type: 'string', default: '' },
+    partitions: { type: 'string', default: '12' },
     'heartbeat-interval': { type: 'string', default: '30000' },
   },
 });
@@ -99,14 +103,15 @@ const bus = createBus({
   clientId: 'raw-tcp-floor',
   source: 'raw-tcp-floor',
   logger: createLogger({ service: 'raw-tcp-floor', level: 'warn' }),
+  topicPrefix: values['topic-prefix'],
 });
 await bus.connect();
-await bus.ensureTopics([{ topic: topics.commands, partitions: 3 }]);
 const subscription = await bus.subscribe({
   groupId: values.group,
   topics: [topics.commands],
-  // As the gateway consumes: every partition in parallel (the bench's topic has 3, as tests create it).
-  partitionsConsumedConcurrently: 3,
+  // As the gateway consumes: every partition in parallel, with the same tuning.
+  partitionsConsumedConcurrently: Number(values.partitions),
+  ...commandConsumerTuning,
   handle: (event) => {
     const startedAt = performance.now();
     if (!isEvent(event, agentCommandRequested)) return Promise.resolve();

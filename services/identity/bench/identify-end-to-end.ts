@@ -155,10 +155,9 @@ export async function measureEndToEnd(agents: number, random: () => number): Pro
   await progress.stop();
   const operationsAfter = await storeOperationsOf(service.baseUrl);
   const byCommand = Object.fromEntries(
-    Object.entries(operationsAfter).map(([command, count]) => [
-      command,
-      count - (operationsBefore[command] ?? 0),
-    ]),
+    Object.entries(operationsAfter)
+      .map(([command, count]) => [command, count - (operationsBefore[command] ?? 0)] as const)
+      .filter(([, count]) => count > 0),
   );
   const operations = Object.values(byCommand).reduce((sum, count) => sum + count, 0);
   await service.stop();
