@@ -25,4 +25,20 @@ describe('secret cipher', () => {
     expect(() => cipher.open(tampered, 'deployment:d1:apiKey')).toThrow();
     expect(() => createSecretCipher(randomBytes(32)).open(sealed, 'deployment:d1:apiKey')).toThrow();
   });
+
+  it('refuses a sealed value whose authentication tag was truncated or padded', () => {
+    const sealed = cipher.seal('hunter2', 'deployment:d1:apiKey');
+    const [version, iv, tag = '', data] = sealed.split(':');
+    const fullTag = Buffer.from(tag, 'base64');
+    expect(fullTag).toHaveLength(16);
+    // A 4-byte prefix of the right tag is a 2^-32 forgery; Node accepts it unless the length is pinned.
+    for (const length of [4, 8, 12, 15]) {
+      const truncated = [version, iv, fullTag.subarray(0, length).toString('base64'), data].join(':');
+      expect(() => cipher.open(truncated, 'deployment:d1:apiKey')).toThrow('not a sealed secret');
+    }
+    const padded = [version, iv, Buffer.concat([fullTag, Buffer.alloc(1)]).toString('base64'), data].join(
+      ':',
+    );
+    expect(() => cipher.open(padded, 'deployment:d1:apiKey')).toThrow('not a sealed secret');
+  });
 });
