@@ -77,4 +77,55 @@ describe('task parameters', () => {
       ]),
     ).toBe('[{"key":"b","value":"2"},{"key":"1","value":"one"}]');
   });
+
+  it('matches patterns in linear time: (a+)+ against 34 a and a ! is refused at once', () => {
+    const definition = parameter({ name: 't', type: 'text', pattern: '(a+)+' });
+    const start = performance.now();
+    expect(parameterValueProblem(definition, `${'a'.repeat(34)}!`)).toBe('must match (a+)+');
+    expect(performance.now() - start).toBeLessThan(50);
+    expect(parameterValueProblem(definition, 'aaaa')).toBeNull();
+  });
+
+  it('keeps JavaScript pattern syntax: escapes, named groups, classes, and the whole value must match', () => {
+    const matches = (pattern: string, value: string) =>
+      parameterValueProblem(parameter({ name: 't', type: 'text', pattern }), value) === null;
+    expect(matches('[A-Z]{2}\\u002D\\d{4}', 'AB-1234')).toBe(true);
+    expect(matches('\\u{1F600}', '😀')).toBe(true);
+    expect(matches('(?<year>\\d{4})-\\d{2}', '2026-05')).toBe(true);
+    expect(matches('\\p{L}+', 'Zürich')).toBe(true);
+    expect(matches('.', '😀')).toBe(true);
+    expect(matches('yes|no', 'yesno')).toBe(false);
+    expect(matches('a/b', 'a/b')).toBe(true);
+  });
+
+  it('refuses patterns that need backtracking, are too complex or too long, and overlong values', () => {
+    const patternProblem = (pattern: string) =>
+      parameterDefinitionProblems([parameter({ name: 't', type: 'text', pattern })]).map(
+        (problem) => `${problem.path} ${problem.message}`,
+      );
+    for (const pattern of ['(?=a)a', '(?!a)b', '(?<=a)b', '(a)\\1', '(?<x>a)\\k<x>', 'a{1001}'])
+      expect(patternProblem(pattern)).toEqual([
+        expect.stringContaining('/body/parameters/0/pattern lookaround and backreferences are not supported'),
+      ]);
+    expect(patternProblem('[a-')).toEqual(['/body/parameters/0/pattern is not a valid regular expression']);
+    expect(patternProblem('(?i)a')).toEqual(['/body/parameters/0/pattern is not a valid regular expression']);
+    expect(patternProblem('[a-z]{0,1000}[0-9]{0,1000}')).toEqual([
+      expect.stringMatching(/^\/body\/parameters\/0\/pattern is too complex: \d+ instructions/),
+    ]);
+    expect(patternProblem('a'.repeat(257))).toEqual([
+      '/body/parameters/0/pattern must be at most 256 characters',
+    ]);
+    // A default is not checked against a pattern that cannot be used.
+    expect(
+      parameterDefinitionProblems([
+        parameter({ name: 't', type: 'text', pattern: '(?=a)', defaultValue: 'b' }),
+      ]),
+    ).toHaveLength(1);
+    const anything = parameter({ name: 't', type: 'text', pattern: '.*' });
+    expect(parameterValueProblem(anything, 'a'.repeat(65_537))).toBe('must be at most 65536 characters');
+    // A pattern stored before the engine changed, which it cannot run, fails closed.
+    expect(parameterValueProblem(parameter({ name: 't', type: 'text', pattern: '(?=a)a' }), 'a')).toBe(
+      "cannot be checked: the task's pattern is no longer supported",
+    );
+  });
 });

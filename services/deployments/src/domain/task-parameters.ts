@@ -1,4 +1,5 @@
 import type { FieldError } from '@converge/errors';
+import { RE2JS } from 're2js';
 
 // A maintenance task's typed parameters and the values deployments give them. Pure: secret values arrive
 // here in clear text and are sealed by the caller (data-access) before they are stored.
@@ -22,13 +23,84 @@ export interface ParameterDefinition {
   /** number: bounds; text and secret: length bounds. */
   min: number | null;
   max: number | null;
-  /** text: a regular expression the whole value must match. */
+  /** text: a regular expression the whole value must match (see `compiledPattern`). */
   pattern: string | null;
   /** select: the allowed values. */
   options: string[];
 }
 
 const parameterName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The longest pattern a task may give a parameter (the API's limit too). */
+export const patternMaxLength = 256;
+/**
+ * The most instructions a compiled pattern may have. The engine's work per character of a value grows with
+ * it (bounded repeats such as `{0,1000}` unroll), so this bounds a check to a few milliseconds.
+ */
+export const patternMaxProgramSize = 1000;
+/** The longest text or secret value (the API's limit too), refused before any pattern runs over it. */
+export const textMaxLength = 65_536;
+
+/**
+ * Patterns are written in JavaScript syntax (as a browser checks them) and run on RE2JS, a linear-time
+ * engine with RE2 semantics: a tenant admin writes them, and a backtracking engine takes time exponential in
+ * the value for patterns such as `(a+)+`, blocking the whole process. RE2 has no lookaround or
+ * backreferences, so patterns using them are refused. Compiled patterns are kept, a bounded number.
+ */
+type CompiledPattern = { matcher: RE2JS; problem: null } | { matcher: null; problem: string };
+
+const compiledPatterns = new Map<string, CompiledPattern>();
+const compiledPatternsKept = 500;
+
+function hasNamedBackreference(pattern: string): boolean {
+  // RE2JS.translateRegExp would turn `\k<name>` into the literal text `k<name>`, so it is refused here.
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '\\') continue;
+    if (pattern[i + 1] === 'k') return true;
+    i++;
+  }
+  return false;
+}
+
+function compilePattern(pattern: string): CompiledPattern {
+  const refused = (problem: string): CompiledPattern => ({ matcher: null, problem });
+  if (pattern.length > patternMaxLength) return refused(`must be at most ${patternMaxLength} characters`);
+  try {
+    // Compiling never runs the pattern: this only checks the syntax the dashboard and the API document.
+    new RegExp(pattern, 'u');
+  } catch {
+    return refused('is not a valid regular expression');
+  }
+  const unsupported = (detail: string) =>
+    refused(`lookaround and backreferences are not supported, nor repeat counts over 1000 (${detail})`);
+  if (hasNamedBackreference(pattern)) return unsupported('a backreference');
+  let matcher: RE2JS;
+  try {
+    matcher = RE2JS.compile(RE2JS.translateRegExp(pattern));
+  } catch (error) {
+    return unsupported((error as Error).message.replace(/^error parsing regexp: /, ''));
+  }
+  const size = matcher.programSize();
+  if (size > patternMaxProgramSize)
+    return refused(
+      `is too complex: ${size} instructions once compiled, at most ${patternMaxProgramSize} (use smaller repeat counts)`,
+    );
+  return { matcher, problem: null };
+}
+
+/** A parameter's pattern ready to match, or why it cannot be used. */
+function compiledPattern(pattern: string): CompiledPattern {
+  let compiled = compiledPatterns.get(pattern);
+  if (compiled === undefined) {
+    compiled = compilePattern(pattern);
+    if (compiledPatterns.size >= compiledPatternsKept) {
+      const oldest = compiledPatterns.keys().next();
+      if (oldest.done !== true) compiledPatterns.delete(oldest.value);
+    }
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled;
+}
 
 function isPairList(value: unknown): value is KeyValuePair[] {
   return (
@@ -44,6 +116,7 @@ function isPairList(value: unknown): value is KeyValuePair[] {
 }
 
 function withinLength(text: string, definition: ParameterDefinition): string | null {
+  if (text.length > textMaxLength) return `must be at most ${textMaxLength} characters`;
   if (definition.min !== null && text.length < definition.min)
     return `must be at least ${definition.min} characters`;
   if (definition.max !== null && text.length > definition.max)
@@ -59,11 +132,15 @@ export function parameterValueProblem(definition: ParameterDefinition, value: un
       if (definition.min !== null && value < definition.min) return `must be at least ${definition.min}`;
       if (definition.max !== null && value > definition.max) return `must be at most ${definition.max}`;
       return null;
-    case 'text':
+    case 'text': {
       if (typeof value !== 'string') return 'must be text';
-      if (definition.pattern !== null && !new RegExp(`^(?:${definition.pattern})$`, 'u').test(value))
-        return `must match ${definition.pattern}`;
-      return withinLength(value, definition);
+      // Lengths first: a value is never matched before it is known to be short enough.
+      const length = withinLength(value, definition);
+      if (length !== null || definition.pattern === null) return length;
+      const { matcher, problem } = compiledPattern(definition.pattern);
+      if (problem !== null) return "cannot be checked: the task's pattern is no longer supported";
+      return matcher.testExact(value) ? null : `must match ${definition.pattern}`;
+    }
     case 'secret':
       return typeof value === 'string' ? withinLength(value, definition) : 'must be text';
     case 'boolean':
@@ -107,14 +184,9 @@ export function parameterDefinitionProblems(definitions: readonly ParameterDefin
       problems.push({ path: `${path}/options`, message: 'a select parameter needs options' });
     if (definition.min !== null && definition.max !== null && definition.min > definition.max)
       problems.push({ path: `${path}/min`, message: 'must not exceed max' });
-    if (definition.pattern !== null) {
-      try {
-        new RegExp(definition.pattern, 'u');
-      } catch {
-        problems.push({ path: `${path}/pattern`, message: 'is not a valid regular expression' });
-      }
-    }
-    if (definition.defaultValue !== null) {
+    const patternProblem = definition.pattern === null ? null : compiledPattern(definition.pattern).problem;
+    if (patternProblem !== null) problems.push({ path: `${path}/pattern`, message: patternProblem });
+    else if (definition.defaultValue !== null) {
       const problem = parameterValueProblem(definition, definition.defaultValue);
       if (problem !== null) problems.push({ path: `${path}/defaultValue`, message: problem });
     }
