@@ -23,6 +23,10 @@ const languages: Record<ContractLanguage, ScriptLanguage> = {
   cmd: ScriptLanguage.CMD,
 };
 
+export function scriptLanguageOf(language: ContractLanguage): ScriptLanguage {
+  return languages[language];
+}
+
 /** The `Command` frame for a requested command; parameters travel as strings, as scripts receive them. */
 export function commandFrame(command: AgentCommandRequested): MessageInitShape<typeof CommandSchema> {
   return {

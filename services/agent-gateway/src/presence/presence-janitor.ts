@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { agentDisconnected } from '@converge/contracts';
 import type { Logger } from '@converge/telemetry';
 import type { AgentRepository } from '../data-access/agent.repository.ts';
-import { decodePresence } from '../domain/presence.ts';
+import { decodePresence, type Presence } from '../domain/presence.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
 import { removeIfUnchangedScript, type RedisKeys } from '../redis-keys.ts';
 
@@ -40,11 +40,13 @@ export function startPresenceJanitor(opts: PresenceJanitorOptions): { stop(): vo
       cursor = next;
       const orphans: { agentId: string; value: string; replica: string; epoch: number }[] = [];
       const unknownReplicas = new Set<string>();
-      const entries: [string, string][] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i] ?? '', flat[i + 1] ?? '']);
-      for (const [, value] of entries) {
-        const replica = decodePresence(value)?.replica;
-        if (replica !== undefined && !liveness.has(replica)) unknownReplicas.add(replica);
+      // Each entry decoded once: a sweep reads every connected agent's entry.
+      const entries: { agentId: string; value: string; presence: Presence | undefined }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const value = flat[i + 1] ?? '';
+        const presence = decodePresence(value);
+        entries.push({ agentId: flat[i] ?? '', value, presence });
+        if (presence !== undefined && !liveness.has(presence.replica)) unknownReplicas.add(presence.replica);
       }
       if (unknownReplicas.size > 0) {
         const pipeline = redis.pipeline();
@@ -54,8 +56,7 @@ export function startPresenceJanitor(opts: PresenceJanitorOptions): { stop(): vo
           liveness.set(replica, results[index]?.[1] === 1);
         });
       }
-      for (const [agentId, value] of entries) {
-        const presence = decodePresence(value);
+      for (const { agentId, value, presence } of entries) {
         if (presence === undefined || liveness.get(presence.replica) !== true) {
           orphans.push({ agentId, value, replica: presence?.replica ?? '', epoch: presence?.epoch ?? 0 });
         }

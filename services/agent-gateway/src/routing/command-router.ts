@@ -7,7 +7,8 @@ import {
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
 import type { ConnectionRegistry, Delivery } from '../connections/connection-registry.ts';
-import { commandFrame, undeliverableEvent } from '../domain/agent-command.ts';
+import { undeliverableEvent } from '../domain/agent-command.ts';
+import { commandFrameBytes } from '../domain/command-frame-encoding.ts';
 import type { GatewayMetrics } from '../gateway-metrics.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
 import type { EventQueue } from '../publishing/event-queue.ts';
@@ -29,13 +30,6 @@ export interface CommandRouterOptions {
 }
 
 type ForwardResult = { kind: 'delivered' } | { kind: 'retry' } | { kind: 'undeliverable'; why: string };
-
-function commandBytes(command: AgentCommandRequested): Uint8Array {
-  return toBinary(
-    GatewayMessageSchema,
-    create(GatewayMessageSchema, { kind: { case: 'command', value: commandFrame(command) } }),
-  );
-}
 
 function cancelBytes(cancel: AgentCommandCancelRequested): Uint8Array {
   return toBinary(
@@ -67,7 +61,7 @@ export class CommandRouter {
     const connection = `${command.agentId}|${String(epoch)}`;
     const nowMs = Date.now();
     if (this.recent.has(command.commandId, connection, nowMs)) return 'sent';
-    const delivery = registry.deliver(command.agentId, commandBytes(command));
+    const delivery = registry.deliver(command.agentId, commandFrameBytes(command));
     if (delivery === 'sent') this.recent.add(command.commandId, connection, nowMs);
     return delivery;
   }
