@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UnauthorizedError, UnavailableError } from '@converge/errors';
-import { apiAudience, devClients, devUsers, testUserGrantType } from '@converge/dev-oidc';
+import { apiAudience, apiScope, devClients, devUsers, testUserGrantType } from '@converge/dev-oidc';
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWTPayload } from 'jose';
 import { createTokenVerifier } from '@converge/auth';
@@ -118,12 +118,21 @@ describe('createTokenVerifier claim checks', () => {
 
   let rs384Key: CryptoKey;
 
-  const sign = (claims: JWTPayload, alg = 'RS256') =>
+  const sign = (claims: JWTPayload, alg = 'RS256', header: { typ?: string } = { typ: 'at+jwt' }) =>
     new SignJWT({ roles: ['msp-admin'], tid: 'tenant-msp', ...claims })
-      .setProtectedHeader({ alg, kid: alg === 'RS384' ? 'rs384-key' : 'test-key' })
+      .setProtectedHeader({ alg, kid: alg === 'RS384' ? 'rs384-key' : 'test-key', ...header })
       .sign(alg === 'RS384' ? rs384Key : privateKey);
   const now = () => Math.floor(Date.now() / 1000);
-  const valid = () => ({ iss: testIssuer, aud: apiAudience, sub: 'u1', iat: now(), exp: now() + 300 });
+  const hour = 60 * 60;
+  const year = 365 * 24 * hour;
+  const valid = () => ({
+    iss: testIssuer,
+    aud: apiAudience,
+    sub: 'u1',
+    scope: apiScope,
+    iat: now(),
+    exp: now() + 300,
+  });
 
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
@@ -186,6 +195,94 @@ describe('createTokenVerifier claim checks', () => {
       algorithms: ['RS384'],
     });
     await expect(rs384(await sign(valid(), 'RS384'))).resolves.toMatchObject({ subject: 'u1' });
+  });
+
+  it("accepts only access tokens by their JWT type: at+jwt by default, the issuer's type when configured", async () => {
+    await expect(verify(await sign(valid(), 'RS256', { typ: 'application/at+jwt' }))).resolves.toMatchObject({
+      subject: 'u1',
+    });
+    // An ID token or any other JWT the issuer signed for the same audience is not an access token.
+    for (const typ of ['JWT', 'id+jwt', 'logout+jwt', undefined])
+      await expect(verify(await sign(valid(), 'RS256', typ === undefined ? {} : { typ }))).rejects.toThrow(
+        'the token is not an access token',
+      );
+    // Entra ID v2 and Keycloak access tokens say `JWT`.
+    const entra = createTokenVerifier({
+      issuer: testIssuer,
+      audience: apiAudience,
+      jwksUri,
+      tokenTypes: ['JWT'],
+    });
+    await expect(
+      entra(
+        await sign({ ...valid(), scope: undefined, scp: `${apiScope} Other.Read` }, 'RS256', { typ: 'JWT' }),
+      ),
+    ).resolves.toMatchObject({ subject: 'u1' });
+    await expect(entra(await sign(valid()))).rejects.toThrow(UnauthorizedError);
+  });
+
+  it('requires the API scope of a user token, and an app role of an application token', async () => {
+    await expect(verify(await sign({ ...valid(), scope: 'openid profile' }))).rejects.toThrow(
+      `the token does not carry the scope ${apiScope}`,
+    );
+    await expect(verify(await sign({ ...valid(), scope: undefined }))).rejects.toThrow(UnauthorizedError);
+    const other = createTokenVerifier({
+      issuer: testIssuer,
+      audience: apiAudience,
+      jwksUri,
+      scope: 'Converge.Use',
+    });
+    await expect(other(await sign({ ...valid(), scope: 'Converge.Use' }))).resolves.toMatchObject({
+      subject: 'u1',
+    });
+    await expect(other(await sign(valid()))).rejects.toThrow(UnauthorizedError);
+
+    // Client credentials carry no delegated scope: the app roles granted to the client stand for it.
+    const app = { ...valid(), scope: undefined, sub: 'partner', client_id: 'partner', idtyp: 'app' };
+    await expect(verify(await sign(app))).resolves.toMatchObject({ subject: 'partner', kind: 'client' });
+    await expect(verify(await sign({ ...app, roles: [] }))).rejects.toThrow(
+      'the token carries no app role for this API',
+    );
+  });
+
+  it('rejects a token issued in the future beyond the clock skew, or without an issue time', async () => {
+    await expect(verify(await sign({ ...valid(), iat: now() + 30 }))).resolves.toMatchObject({
+      subject: 'u1',
+    });
+    await expect(verify(await sign({ ...valid(), iat: now() + 10 * 60, exp: now() + hour }))).rejects.toThrow(
+      UnauthorizedError,
+    );
+    await expect(
+      verify(await sign({ ...valid(), iat: now() + year, exp: now() + year + hour })),
+    ).rejects.toThrow(UnauthorizedError);
+    await expect(verify(await sign({ ...valid(), iat: undefined }))).rejects.toThrow(UnauthorizedError);
+  });
+
+  it('rejects a token that lives longer than the maximum lifetime, 24 hours unless configured', async () => {
+    await expect(verify(await sign({ ...valid(), exp: now() + 24 * hour }))).resolves.toMatchObject({
+      subject: 'u1',
+    });
+    await expect(verify(await sign({ ...valid(), exp: now() + 100 * year }))).rejects.toThrow(
+      'the token lives longer than 86400 seconds',
+    );
+    await expect(verify(await sign({ ...valid(), exp: now() + 24 * hour + 60 }))).rejects.toThrow(
+      UnauthorizedError,
+    );
+    const shortLived = createTokenVerifier({
+      issuer: testIssuer,
+      audience: apiAudience,
+      jwksUri,
+      maxLifetimeSeconds: hour,
+    });
+    await expect(shortLived(await sign({ ...valid(), exp: now() + 2 * hour }))).rejects.toThrow(
+      UnauthorizedError,
+    );
+  });
+
+  it('refuses a clock tolerance over 5 minutes', () => {
+    expect(() =>
+      createTokenVerifier({ issuer: testIssuer, audience: apiAudience, jwksUri, clockToleranceSeconds: 301 }),
+    ).toThrow(RangeError);
   });
 });
 

@@ -40,11 +40,41 @@ describe('loadConfig', () => {
       kafka: { brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], partitions: 12, topicPrefix: '' },
       mongo: { uri: validEnv.MONGO_URI, databasePrefix: 'converge' },
       redis: { url: validEnv.REDIS_URL },
-      oidc: { issuer: validEnv.OIDC_ISSUER, audience: 'converge-api' },
+      oidc: {
+        issuer: validEnv.OIDC_ISSUER,
+        audience: 'converge-api',
+        tokenTypes: ['at+jwt'],
+        scope: 'access_as_user',
+        clockToleranceMs: 60_000,
+        maxTokenLifetimeMs: 24 * 60 * 60_000,
+      },
       access: { keyPrefix: 'converge:access:' },
       otel: { tracesEndpoint: undefined },
       shutdownTimeoutMs: 20_000,
     });
+  });
+
+  it("reads the issuer's access token rules, refusing a clock tolerance over 5 minutes", () => {
+    const entra = loadConfig(serviceEnv.transform(serviceConfig), {
+      ...validEnv,
+      OIDC_TOKEN_TYPES: 'JWT',
+      OIDC_SCOPE: 'Converge.Use',
+      OIDC_CLOCK_TOLERANCE: '5m',
+      OIDC_MAX_TOKEN_LIFETIME: '2h',
+    });
+    expect(entra.oidc).toMatchObject({
+      tokenTypes: ['JWT'],
+      scope: 'Converge.Use',
+      clockToleranceMs: 300_000,
+      maxTokenLifetimeMs: 7_200_000,
+    });
+    const error = configError(() =>
+      loadConfig(serviceEnv, { ...validEnv, OIDC_CLOCK_TOLERANCE: '10m', OIDC_TOKEN_TYPES: ' , ' }),
+    );
+    expect(error.issues).toEqual([
+      { variable: 'OIDC_TOKEN_TYPES', reason: 'must list at least one token type' },
+      { variable: 'OIDC_CLOCK_TOLERANCE', reason: 'must be at most 5m' },
+    ]);
   });
 
   it('lists every bad or missing variable in one error', () => {

@@ -28,6 +28,19 @@ export const serviceEnv = z.object({
   REDIS_URL: url(['redis', 'rediss']),
   OIDC_ISSUER: url(['http', 'https']),
   OIDC_AUDIENCE: z.string().min(1),
+  // The JWT header `typ` of the issuer's access tokens: `at+jwt` (RFC 9068) by default; `JWT` for Entra ID v2
+  // and Keycloak.
+  OIDC_TOKEN_TYPES: csv()
+    .refine((types) => types.length > 0, { error: 'must list at least one token type' })
+    .default(['at+jwt']),
+  // The delegated scope a user's token must carry for the API (Entra's conventional name by default).
+  OIDC_SCOPE: z.string().min(1).default('access_as_user'),
+  OIDC_CLOCK_TOLERANCE: duration()
+    .refine((ms) => ms <= 5 * 60_000, { error: 'must be at most 5m' })
+    .default(60_000),
+  OIDC_MAX_TOKEN_LIFETIME: duration()
+    .refine((ms) => ms >= 60_000, { error: 'must be at least 1m' })
+    .default(24 * 60 * 60_000),
   // Where sync writes each principal's effective roles and tenant scope; every service reads them.
   ACCESS_KEY_PREFIX: z.string().min(1).default('converge:access:'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http', 'https']).optional(),
@@ -43,7 +56,14 @@ export interface ServiceConfig {
   kafka: { brokers: string[]; partitions: number; topicPrefix: string };
   mongo: { uri: string; databasePrefix: string };
   redis: { url: string };
-  oidc: { issuer: string; audience: string };
+  oidc: {
+    issuer: string;
+    audience: string;
+    tokenTypes: string[];
+    scope: string;
+    clockToleranceMs: number;
+    maxTokenLifetimeMs: number;
+  };
   access: { keyPrefix: string };
   otel: { tracesEndpoint: string | undefined };
   shutdownTimeoutMs: number;
@@ -61,7 +81,14 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     },
     mongo: { uri: env.MONGO_URI, databasePrefix: env.MONGO_DATABASE_PREFIX },
     redis: { url: env.REDIS_URL },
-    oidc: { issuer: env.OIDC_ISSUER, audience: env.OIDC_AUDIENCE },
+    oidc: {
+      issuer: env.OIDC_ISSUER,
+      audience: env.OIDC_AUDIENCE,
+      tokenTypes: env.OIDC_TOKEN_TYPES,
+      scope: env.OIDC_SCOPE,
+      clockToleranceMs: env.OIDC_CLOCK_TOLERANCE,
+      maxTokenLifetimeMs: env.OIDC_MAX_TOKEN_LIFETIME,
+    },
     access: { keyPrefix: env.ACCESS_KEY_PREFIX },
     otel: { tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,

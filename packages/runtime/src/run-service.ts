@@ -110,7 +110,14 @@ export async function runService<C extends ServiceConfig>(
   const app = createHttpApp({
     service: name,
     logger,
-    verifyToken: createTokenVerifier({ issuer: config.oidc.issuer, audience: config.oidc.audience }),
+    verifyToken: createTokenVerifier({
+      issuer: config.oidc.issuer,
+      audience: config.oidc.audience,
+      tokenTypes: config.oidc.tokenTypes,
+      scope: config.oidc.scope,
+      clockToleranceSeconds: Math.floor(config.oidc.clockToleranceMs / 1000),
+      maxLifetimeSeconds: Math.floor(config.oidc.maxTokenLifetimeMs / 1000),
+    }),
     readiness: [
       { name: 'draining', check: () => Promise.resolve(!draining) },
       { name: 'kafka', check: () => bus.isHealthy() },
