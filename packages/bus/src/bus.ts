@@ -2,10 +2,11 @@
 import './kafkajs-request-queue.ts';
 import type { EventContract } from '@converge/contracts';
 import { injectTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
-import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type Message } from 'kafkajs';
 import { createBusMetrics } from './bus-metrics.ts';
 import { deadLetterTopic } from './dead-letter.ts';
 import { encodeEvent, sharedHeaders, type OutgoingEvent } from './envelope.ts';
+import { installRecordEncoder, keyPartitioner } from './kafkajs-records.ts';
 import { pinoLogCreator } from './kafka-log.ts';
 import {
   startOwnedSubscription,
@@ -91,6 +92,8 @@ const healthTimeoutMs = 1_000;
 
 export function createBus(opts: BusOptions): Bus {
   const logger = opts.logger.child({ component: 'bus' });
+  if (!installRecordEncoder())
+    logger.warn('kafkajs produced before the bus was created: it keeps its own (slower) record encoder');
   const prefix = opts.topicPrefix ?? '';
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -104,7 +107,7 @@ export function createBus(opts: BusOptions): Bus {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyPartitioner,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
   });
   const admin: Admin = kafka.admin();

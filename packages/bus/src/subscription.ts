@@ -22,6 +22,11 @@ export interface SubscribeOptions {
    * or rebalance then hands up to this much to the next member again, so the handler must be idempotent.
    */
   commitIntervalMs?: number;
+  /**
+   * Which messages to handle, by key (the event's subject): the others are passed over undecoded. For a
+   * consumer that follows a few aggregates of a busy topic, such as a live view of some sessions.
+   */
+  wanted?: (subject: string) => boolean;
 }
 
 export interface Subscription {
@@ -49,6 +54,7 @@ export async function startSubscription(
   const logger = deps.logger.child({ component: 'bus', groupId });
   const maxAttempts = opts.maxAttempts ?? 5;
   const retryDelayMs = opts.retryDelayMs ?? 200;
+  const { wanted } = opts;
 
   // A short fetch wait keeps `stop()` quick: kafkajs waits for the fetch in flight before leaving the group.
   // A crashed member (SIGKILL, lost node) holds its partitions until its session times out: 10 s rather than
@@ -167,6 +173,11 @@ export async function startSubscription(
     try {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) break;
+        if (wanted !== undefined && (message.key === null || !wanted(message.key.toString('utf8')))) {
+          payload.resolveOffset(message.offset);
+          lastResolved = message.offset;
+          continue;
+        }
         const decoded = decodeEvent(batch.topic, batch.partition, message);
         if (decoded.ok) {
           if ((await handleWithRetries(spanName, decoded.event, message, payload)) === 'abandoned') break;

@@ -254,6 +254,42 @@ describe('bus', () => {
     );
   });
 
+  it('passes over, undecoded, the messages whose subject a subscription does not want', async () => {
+    const followed = `computer-${runId}-6`;
+    const passedOver = `computer-${runId}-7`;
+    const seen: ReceivedEvent[] = [];
+    const asked: string[] = [];
+    const following = await bus.subscribe({
+      groupId: `bus-test-wanted-${runId}`,
+      topics: [topic],
+      fromBeginning: true,
+      wanted: (subject) => {
+        asked.push(subject);
+        return subject === followed;
+      },
+      handle: (event) => {
+        seen.push(event);
+        return Promise.resolve();
+      },
+    });
+    try {
+      // Not even a valid event: a subscription that decoded it would dead-letter it.
+      await producer.send({ topic, messages: [{ key: passedOver, value: 'not json' }] });
+      await bus.publish(thingCounted, { subject: passedOver, data: { thingId: 't7', count: 7 } });
+      await bus.publish(thingCounted, { subject: followed, data: { thingId: 't6', count: 6 } });
+      await waitFor('the followed event', () => seen.some((event) => event.subject === followed));
+      // In order on their partition: once asked about the second, the first is behind the subscription.
+      await waitFor('both passed over', () => asked.filter((subject) => subject === passedOver).length === 2);
+      await waitFor('the main subscription', () => receivedWithSubject(passedOver).length === 1);
+      await waitFor('its dead letter', () => spiedOn(deadLetterTopic(topic), passedOver).length === 1);
+      expect(seen.map((event) => event.subject)).toEqual([followed]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(spiedOn(deadLetterTopic(topic), passedOver)).toHaveLength(1);
+    } finally {
+      await following.stop();
+    }
+  });
+
   it('reports the broker as healthy', async () => {
     await expect(bus.isHealthy()).resolves.toBe(true);
   });

@@ -9,7 +9,9 @@ type Listener = (event: LiveEvent) => void;
 
 /**
  * Session events fanned out to the live views this replica serves. Every replica reads the whole topic in a
- * group of its own (a browser may be connected to any of them), from the moment it starts.
+ * group of its own (a browser may be connected to any of them), from the moment it starts, and decodes only the
+ * events of sessions someone watches here. The group's offsets matter to no one (the next process starts a new
+ * group at the end), so they are committed seldom.
  */
 export class SessionLiveFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -20,6 +22,8 @@ export class SessionLiveFeed {
       groupId: `${opts.groupPrefix}.live.${randomUUID()}`,
       topics: [opts.topic],
       fromBeginning: false,
+      wanted: (sessionId) => this.listeners.has(sessionId),
+      commitIntervalMs: 60_000,
       handle: (event) => {
         this.dispatch(event);
         return Promise.resolve();
