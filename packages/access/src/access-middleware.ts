@@ -9,7 +9,10 @@ import {
 } from './effective-access.ts';
 import { authorize } from './tenant-scope.ts';
 
-/** An MSP admin names the user (by user id) whose access a request should have. */
+/**
+ * A signed-in MSP admin (never an application) names the user (by user id) whose access a request should
+ * have.
+ */
 export const impersonationHeader = 'x-converge-impersonate';
 
 export interface ImpersonatedRequest {
@@ -44,6 +47,9 @@ export function accessMiddleware(opts: AccessMiddlewareOptions): RequestHandler 
       next();
       return;
     }
+    // Only a person may act as another person: an application (client-credentials) token can carry the
+    // msp-admin app role, but nobody signed in behind it answers for what it does in a user's name.
+    if (caller.kind !== 'user') throw new ForbiddenError('an application may not impersonate users');
     authorize(caller, 'impersonate');
     const audit = opts.onImpersonation;
     if (audit === undefined) throw new ForbiddenError('this service cannot audit impersonated requests');
