@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Principal, Role } from '@converge/auth';
 import { ForbiddenError } from '@converge/errors';
 import { allTenants } from '@converge/store';
-import { authorize, can, tenantScopeOf } from './index.ts';
+import { authorize, authorizeSubtree, can, tenantScopeOf } from './index.ts';
 
 /** `tenantId: null` makes a principal whose token names no tenant. */
 function user(role: Role | null, tenantId: string | null = 'tenant-contoso'): Principal {
@@ -75,5 +75,25 @@ describe('tenant scope', () => {
     expect(() => {
       authorize(user('msp-admin', 'tenant-msp'), 'manage-computers', 'tenant-fabrikam');
     }).not.toThrow();
+  });
+
+  it('gives rights over a tenant and its child tenants only to principals who may act in every tenant', () => {
+    // A tenant admin's access ends at its tenant: its children, existing or added later, are not its own.
+    expect(() => {
+      authorizeSubtree(user('tenant-admin', 'tenant-contoso'), 'manage-tenant-deployments', 'tenant-contoso');
+    }).toThrow(/in child tenants/);
+    expect(() => {
+      authorizeSubtree(
+        user('tenant-admin', 'tenant-contoso'),
+        'manage-tenant-deployments',
+        'tenant-fabrikam',
+      );
+    }).toThrow(ForbiddenError);
+    expect(() => {
+      authorizeSubtree(user('msp-non-admin', 'tenant-msp'), 'manage-tenant-deployments', 'tenant-contoso');
+    }).not.toThrow();
+    expect(() => {
+      authorizeSubtree(user('msp-non-admin', 'tenant-msp'), 'manage-schedules', 'tenant-contoso');
+    }).toThrow(ForbiddenError);
   });
 });

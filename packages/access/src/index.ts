@@ -1,5 +1,5 @@
 export { actions, can, type Action } from './permissions.ts';
-export { authorize, tenantScopeOf } from './tenant-scope.ts';
+export { authorize, authorizeSubtree, tenantScopeOf } from './tenant-scope.ts';
 export {
   createEffectiveAccess,
   defaultAccessKeyPrefix,

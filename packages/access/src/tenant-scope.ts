@@ -26,3 +26,15 @@ export function authorize(principal: Principal, action: Action, tenantId?: strin
     throw new ForbiddenError(`this account may not ${action.replace(/-/g, ' ')} in that tenant`);
   }
 }
+
+/**
+ * Refuses unless the principal may take the action in a tenant and in every tenant below it: its child
+ * tenants, theirs, and any added later. A tenant user's access ends at its own tenant, whatever lies below
+ * it, so only a principal who may act in every tenant has rights over a subtree.
+ */
+export function authorizeSubtree(principal: Principal, action: Action, tenantId: string): void {
+  authorize(principal, action, tenantId);
+  if (tenantScopeOf(principal) !== allTenants) {
+    throw new ForbiddenError(`this account may not ${action.replace(/-/g, ' ')} in child tenants`);
+  }
+}

@@ -38,6 +38,14 @@ export function scopeOf(target: Target): Scope {
   }
 }
 
+/**
+ * A tenant target that propagates to child tenants reaches every tenant below its tenant, including those
+ * added after the deployment was made: managing it takes rights over that whole subtree.
+ */
+export function includesChildTenants(target: Target): boolean {
+  return target.kind === 'tenant' && target.includeChildTenants;
+}
+
 /** The people whose targets reach a computer: its primary person and everyone using it. */
 export function peopleOf(computer: Computer): readonly string[] {
   const primary = computer.primaryPersonId;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { authorize, tenantScopeOf } from '@converge/access';
+import { authorize, authorizeSubtree, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { ConflictError, ValidationError } from '@converge/errors';
 import { allTenants, asTenantId, type PageRequest, type SecretCipher } from '@converge/store';
@@ -14,7 +14,7 @@ import type {
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
 import type { ProjectionRepository } from '../data-access/projection.repository.ts';
 import { actionForScope, desiredStateProblem } from '../domain/deployment-rules.ts';
-import { scopeOf } from '../domain/target-matching.ts';
+import { includesChildTenants, scopeOf, type Scope } from '../domain/target-matching.ts';
 import { parameterValueProblems } from '../domain/task-parameters.ts';
 import type { DesiredState, DeviceFilter, Enforcement, MaintenanceItemRef, Target } from '../domain/types.ts';
 
@@ -46,6 +46,16 @@ export function deploymentSecretContext(deploymentId: string, parameter: string)
 
 function invalid(path: string, message: string): ValidationError {
   return new ValidationError('the deployment is not valid', [{ path, message }]);
+}
+
+/**
+ * Refuses unless the principal may manage deployments of this scope in every tenant the target reaches: its
+ * tenant, and for a tenant target with child tenants the whole subtree below it (issue 12, item 6).
+ */
+function authorizeReach(principal: Principal, scope: Scope, target: Target, tenantId: string | null): void {
+  const action = actionForScope(scope);
+  if (tenantId !== null && includesChildTenants(target)) authorizeSubtree(principal, action, tenantId);
+  else authorize(principal, action, tenantId ?? undefined);
 }
 
 /**
@@ -111,7 +121,7 @@ export class DeploymentUseCases {
   private async authorizeTarget(principal: Principal, target: Target) {
     const scope = scopeOf(target);
     const tenantId = await this.tenantOfTarget(target);
-    authorize(principal, actionForScope(scope), tenantId ?? undefined);
+    authorizeReach(principal, scope, target, tenantId);
     return { scope, tenantId };
   }
 
@@ -122,12 +132,21 @@ export class DeploymentUseCases {
     current?: DeploymentDocument,
   ): Promise<DeploymentFields> {
     const { scope, tenantId } = await this.authorizeTarget(principal, input.target);
-    // The item must be usable where the deployment reaches: a tenant's own item only inside that tenant.
-    const itemScope = tenantId === null ? [] : asTenantId(tenantId);
+    // The item must be usable where the deployment reaches: a tenant's own item only inside that tenant, so
+    // never on its child tenants (whose computers would run the scripts the parent's admins write).
+    const withChildren = includesChildTenants(input.target);
+    const itemScope = tenantId === null || withChildren ? [] : asTenantId(tenantId);
     const item = input.maintenanceItem;
     const repository = item.kind === 'software' ? this.deps.software : this.deps.maintenanceTasks;
     const found = (await repository.findMany(itemScope, [item.id])).get(item.id);
-    if (!found) throw invalid('/body/maintenanceItem/id', `no ${item.kind} usable by this deployment`);
+    if (!found) {
+      throw invalid(
+        '/body/maintenanceItem/id',
+        withChildren
+          ? `no global ${item.kind} with this id: a deployment including child tenants uses global items only`
+          : `no ${item.kind} usable by this deployment`,
+      );
+    }
 
     const versions =
       item.kind === 'software' ? (found as SoftwareDocument).versions.map((v) => v.version) : [];
@@ -215,7 +234,7 @@ export class DeploymentUseCases {
   /** Authorized against both the deployment as it is and as it would become. */
   private async forChange(principal: Principal, id: string, version: number): Promise<DeploymentDocument> {
     const current = await this.deps.deployments.get(tenantScopeOf(principal), id);
-    authorize(principal, actionForScope(current.scope), current.tenantId ?? undefined);
+    authorizeReach(principal, current.scope, current.target, current.tenantId);
     if (current.version !== version)
       throw new ConflictError(`the deployment changed since version ${version}; reload and retry`);
     return current;
