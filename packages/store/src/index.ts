@@ -46,7 +46,9 @@ export {
   fenceIdPrefix,
   replaceStatement,
   writeFencedBatch,
+  writeFencedBatches,
   type AggregateCollection,
+  type FencedBatch,
   type FenceDocument,
   type PartitionFence,
 } from './partition-fence.ts';

@@ -103,24 +103,54 @@ export async function writeFencedBatch(
   statements: readonly mongo.AnyBulkWriteOperation<{ _id: string }>[],
   sentSeq: number,
 ): Promise<void> {
-  const check: mongo.AnyBulkWriteOperation<{ _id: string }> = {
-    updateOne: {
-      filter: { _id: fence.id, fence: fence.token },
-      update: { $set: { sentSeq } },
-      upsert: true,
+  const [refusal] = await writeFencedBatches(collection, [{ fence, statements, sentSeq }]);
+  if (refusal !== undefined) throw refusal;
+}
+
+/** One partition's batch in a group commit. */
+export interface FencedBatch {
+  fence: PartitionFence;
+  statements: readonly mongo.AnyBulkWriteOperation<{ _id: string }>[];
+  sentSeq: number;
+}
+
+/**
+ * Writes the batches of several partitions of one owner in one ordered bulk write (a group commit), each behind
+ * its own fence check, as `writeFencedBatch` writes one. Resolves with what refused each batch, `undefined` for
+ * the written ones. When one batch is refused, those after it in the write are not written and those before it
+ * may have been: each that is not fenced gets a `ConflictError`, after which its owner loads the partition again.
+ */
+export async function writeFencedBatches(
+  collection: AggregateCollection,
+  batches: readonly FencedBatch[],
+): Promise<(PartitionFencedError | ConflictError | undefined)[]> {
+  const statements = batches.flatMap(({ fence, statements: writes, sentSeq }) => [
+    {
+      updateOne: {
+        filter: { _id: fence.id, fence: fence.token },
+        update: { $set: { sentSeq } },
+        upsert: true,
+      },
     },
-  };
+    ...writes,
+  ]);
   try {
-    await collection.bulkWrite([check, ...statements], { ordered: true });
+    await collection.bulkWrite(statements, { ordered: true });
+    return batches.map(() => undefined);
   } catch (error) {
     if (!(error instanceof mongo.MongoBulkWriteError) && !isDuplicateKeyError(error)) throw error;
-    // FerretDB reports a failed statement at index 0 whichever it was: ask the fence document which it was.
-    const current = (await collection.findOne({ _id: fence.id })) as FenceDocument | null;
-    if (current === null || current.fence !== fence.token) {
-      throw new PartitionFencedError(fence.partition);
-    }
-    throw new ConflictError(`an aggregate of partition ${fence.partition} was written by another process`, {
-      cause: error,
-    });
+    // FerretDB reports a failed statement at index 0 whichever it was: ask the fence documents which it was.
+    const current = (await collection
+      .find({ _id: { $in: batches.map(({ fence }) => fence.id) } })
+      .toArray()) as FenceDocument[];
+    const tokens = new Map(current.map((fence) => [fence._id, fence.fence]));
+    return batches.map(({ fence }) =>
+      tokens.get(fence.id) === fence.token
+        ? new ConflictError(
+            `a batch of partition ${fence.partition} was refused (an aggregate of it, or of a partition written with it, was written by another process)`,
+            { cause: error },
+          )
+        : new PartitionFencedError(fence.partition),
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
   replaceStatement,
   storeOperations,
   writeFencedBatch,
+  writeFencedBatches,
   type AggregateCollection,
 } from '../src/index.ts';
 
@@ -114,5 +115,34 @@ describe('partition fences', () => {
     await expect(
       writeFencedBatch(aggregates, fence, [replaceStatement('c-1', 0, aggregate('c-1', 1, 'again'))], 3),
     ).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("write several partitions' batches in one operation, and refuse those of a partition with a newer owner", async () => {
+    const [p4, p5, p6] = await Promise.all(
+      [4, 5, 6].map((partition) => acquireFence(fences(conn), group, partition)),
+    );
+    const before = storeOperations(conn);
+    const written = await writeFencedBatches(aggregates, [
+      { fence: p4!, statements: [replaceStatement('d-4', 0, aggregate('d-4', 1, 'four'))], sentSeq: 1 },
+      { fence: p5!, statements: [replaceStatement('d-5', 0, aggregate('d-5', 1, 'five'))], sentSeq: 2 },
+    ]);
+    expect(written).toEqual([undefined, undefined]);
+    expect((storeOperations(conn).total ?? 0) - (before.total ?? 0)).toBe(1);
+    expect(await stored('d-4')).toEqual(aggregate('d-4', 1, 'four'));
+    expect(await acquireFence(fences(conn), group, 5, p5)).toMatchObject({ sentSeq: 2, kept: true });
+
+    await acquireFence(fences(other), group, 5);
+    const refused = await writeFencedBatches(aggregates, [
+      { fence: p6!, statements: [replaceStatement('d-6', 0, aggregate('d-6', 1, 'six'))], sentSeq: 1 },
+      { fence: p5!, statements: [replaceStatement('d-5', 1, aggregate('d-5', 2, 'stale'))], sentSeq: 3 },
+      { fence: p4!, statements: [replaceStatement('d-4', 1, aggregate('d-4', 2, 'after'))], sentSeq: 2 },
+    ]);
+    expect(refused[0]).toBeInstanceOf(ConflictError);
+    expect(refused[1]).toBeInstanceOf(PartitionFencedError);
+    expect(refused[2]).toBeInstanceOf(ConflictError);
+    // In order: the batch before the refused one went in, none after it did.
+    expect(await stored('d-6')).toEqual(aggregate('d-6', 1, 'six'));
+    expect(await stored('d-5')).toEqual(aggregate('d-5', 1, 'five'));
+    expect(await stored('d-4')).toEqual(aggregate('d-4', 1, 'four'));
   });
 });

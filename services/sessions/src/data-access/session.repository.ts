@@ -5,7 +5,7 @@ import {
   replaceStatement,
   scopedFilter,
   toPage,
-  writeFencedBatch,
+  writeFencedBatches,
   type AggregateCollection,
   type Page,
   type PageRequest,
@@ -129,19 +129,24 @@ export class SessionRepository {
   }
 
   /**
-   * Writes the documents one batch of the owner changed, fenced (see `writeFencedBatch`): each on condition that
-   * it is still at the version the owner last wrote (0 for a new session).
+   * Writes the documents that batches of the owner changed, those of several partitions in one write (a group
+   * commit), each partition's fenced and each document on condition that it is still at the version the owner
+   * last wrote (0 for a new session). Resolves with what refused each batch (see `writeFencedBatches`).
    */
-  async writeBatch(
-    fence: PartitionFence,
-    writes: readonly { doc: SessionDocument; previousVersion: number }[],
-    sentSeq: number,
-  ): Promise<void> {
-    await writeFencedBatch(
+  writeBatches(
+    batches: readonly {
+      fence: PartitionFence;
+      writes: readonly { doc: SessionDocument; previousVersion: number }[];
+      sentSeq: number;
+    }[],
+  ): Promise<(Error | undefined)[]> {
+    return writeFencedBatches(
       this.collection,
-      fence,
-      writes.map(({ doc, previousVersion }) => replaceStatement(doc._id, previousVersion, doc)),
-      sentSeq,
+      batches.map(({ fence, writes, sentSeq }) => ({
+        fence,
+        statements: writes.map(({ doc, previousVersion }) => replaceStatement(doc._id, previousVersion, doc)),
+        sentSeq,
+      })),
     );
   }
 

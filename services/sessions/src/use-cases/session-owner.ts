@@ -12,6 +12,7 @@ import { PartitionFencedError } from '@converge/errors';
 import type { Logger } from '@converge/telemetry';
 import type { Redis } from 'ioredis';
 import { PlanRefusedError, type Planner } from '../clients/deployments-planner.ts';
+import type { LogLine } from '../data-access/log-line.repository.ts';
 import type { SessionRepository, StoredSession } from '../data-access/session.repository.ts';
 import { encodeState } from '../data-access/session-state.ts';
 import type { SessionDocument } from '../data-access/session.schema.ts';
@@ -23,6 +24,7 @@ import {
 import { InvalidPlanError } from '../domain/session-plan.ts';
 import { sessionWakeAt } from '../domain/session-transitions.ts';
 import { resendAfterCrash } from '../domain/session-recovery.ts';
+import { GroupCommit } from './group-commit.ts';
 import { SessionBatch, type OwnedSession, type SessionInput } from './session-batch.ts';
 import { transitionOutbox } from './session-messages.ts';
 import { commandMessage } from '../domain/plan-scripts.ts';
@@ -42,6 +44,17 @@ export interface SessionOwnerDeps {
   agentIndexPrefix: string;
   /** How often time acts on the owned sessions. */
   tickIntervalMs: number;
+}
+
+/** What one partition's batch stores and sends, in a group commit with those of other partitions. */
+interface PartitionWrite {
+  partition: number;
+  fence: PartitionFence;
+  writes: { doc: SessionDocument; previousVersion: number }[];
+  sentSeq: number;
+  created: string[];
+  logLines: LogLine[];
+  outgoing: ContractEvent[];
 }
 
 /** A partition this process owns, and the sessions of it that it holds. */
@@ -156,6 +169,9 @@ export class SessionOwner {
   private readonly planning = new Set<string>();
   private readonly planQueue: { partition: number; sessionId: string }[] = [];
   private plansInFlight = 0;
+  private readonly commits = new GroupCommit<PartitionWrite, Error | undefined>((writes) =>
+    this.flush(writes),
+  );
 
   constructor(deps: SessionOwnerDeps) {
     this.deps = deps;
@@ -318,8 +334,28 @@ export class SessionOwner {
     }
   }
 
-  private async persist(part: OwnedPartition, batch: SessionBatch): Promise<void> {
+  /**
+   * Stores and sends the batches of the partitions that are waiting (a group commit): new sessions' markers, new
+   * plans, log lines, then every partition's sessions in one fenced bulk write, then what the written batches
+   * produced in one Kafka send. Resolves with what refused each partition's batch.
+   */
+  private async flush(writes: PartitionWrite[]): Promise<(Error | undefined)[]> {
     const { sessions, bus } = this.deps;
+    await sessions.markOpen(
+      writes.flatMap(({ partition, created }) => created.map((_id) => ({ _id, partition }))),
+    );
+    await sessions.plans.storeNew();
+    // Log lines first: a line is stored under its number, so a batch written again after a crash adds none twice,
+    // and one whose session write is lost is written again with the same content from the same output.
+    await sessions.logLines.append(writes.flatMap(({ logLines }) => logLines));
+    const refusals = await sessions.writeBatches(writes);
+    await bus.publishAll(
+      writes.flatMap(({ outgoing }, index) => (refusals[index] === undefined ? outgoing : [])),
+    );
+    return refusals;
+  }
+
+  private async persist(part: OwnedPartition, batch: SessionBatch): Promise<void> {
     const seq = part.seq + 1;
     const writes: { doc: SessionDocument; previousVersion: number }[] = [];
     const outgoing: ContractEvent[] = [];
@@ -327,14 +363,17 @@ export class SessionOwner {
       for (const event of batch.produced.get(id) ?? []) outgoing.push(sendable(event));
       writes.push({ doc: sessionDocument(owned, seq), previousVersion: owned.record.version });
     }
-    await sessions.markOpen([...batch.created].map((_id) => ({ _id, partition: part.partition })));
-    await sessions.plans.storeNew();
-    // Log lines first: a line is stored under its number, so a batch written again after a crash adds none twice,
-    // and one whose session write is lost is written again with the same content from the same output.
-    await sessions.logLines.append(batch.logLines);
-    await sessions.writeBatch(part.fence, writes, part.sentSeq);
+    const refusal = await this.commits.commit({
+      partition: part.partition,
+      fence: part.fence,
+      writes,
+      sentSeq: part.sentSeq,
+      created: [...batch.created],
+      logLines: batch.logLines,
+      outgoing,
+    });
+    if (refusal !== undefined) throw refusal;
     part.seq = seq;
-    await bus.publishAll(outgoing);
     part.sentSeq = seq;
 
     const now = this.deps.clock();
@@ -355,7 +394,7 @@ export class SessionOwner {
         this.schedule(part, written);
       }
     }
-    await sessions.markClosed(closed.map((owned) => owned.session.id));
+    await this.deps.sessions.markClosed(closed.map((owned) => owned.session.id));
     await this.indexAgents(opened, closed);
     await this.deps.replies.answer(batch.replies);
     for (const id of batch.created) this.requestPlan(part.partition, id);
