@@ -27,6 +27,12 @@ export interface SubscribeOptions {
    * consumer that follows a few aggregates of a busy topic, such as a live view of some sessions.
    */
   wanted?: (subject: string) => boolean;
+  /**
+   * Most bytes one fetch brings of each partition (kafkajs' default 1 MiB; a larger first message still comes
+   * whole). A fetch's messages are all handled before the next fetch and without a turn of the event loop, so
+   * a consumer that has fallen behind otherwise takes thousands at once: for consumers where latency counts.
+   */
+  maxBytesPerPartition?: number;
 }
 
 export interface Subscription {
@@ -65,6 +71,7 @@ export async function startSubscription(
     maxWaitTimeInMs: 500,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
+    ...(opts.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: opts.maxBytesPerPartition }),
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     metrics.recordLag(groupId, payload.topic, payload.partition, Number(payload.offsetLag));
