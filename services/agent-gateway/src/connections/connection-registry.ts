@@ -64,15 +64,19 @@ export class ConnectionRegistry {
     return this.current.has(agentId);
   }
 
-  /** The epoch of the agent's current connection here, if it has one. */
-  epochOf(agentId: string): number | undefined {
-    return this.current.get(agentId)?.agent.epoch;
+  /** The agent's current connection here, if it has one. */
+  sessionOf(agentId: string): AgentSession | undefined {
+    return this.current.get(agentId);
   }
 
   /** Sends an encoded frame to the agent's current connection, if it is here and reading. */
   deliver(agentId: string, frame: Uint8Array): Delivery {
     const session = this.current.get(agentId);
-    if (session === undefined) return 'absent';
+    return session === undefined ? 'absent' : this.deliverTo(session, frame);
+  }
+
+  /** Sends an encoded frame to a connection of this registry, unless the agent stopped reading it. */
+  deliverTo(session: AgentSession, frame: Uint8Array): Delivery {
     if (session.connection.bufferedBytes() + frame.byteLength > this.opts.sendBufferLimit) {
       session.close('slow-agent');
       return 'dropped';

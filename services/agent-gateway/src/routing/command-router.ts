@@ -6,6 +6,7 @@ import {
 } from '@converge/contracts';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
+import type { AuthenticatedAgent } from '../connections/agent-connection.ts';
 import type { ConnectionRegistry, Delivery } from '../connections/connection-registry.ts';
 import { undeliverableEvent } from '../domain/agent-command.ts';
 import { commandFrameBytes } from '../domain/command-frame-encoding.ts';
@@ -46,7 +47,7 @@ function cancelBytes(cancel: AgentCommandCancelRequested): Uint8Array {
  */
 export class CommandRouter {
   private readonly opts: CommandRouterOptions;
-  private readonly recent: RecentDeliveries;
+  private readonly recent: RecentDeliveries<AuthenticatedAgent>;
 
   constructor(opts: CommandRouterOptions) {
     this.opts = opts;
@@ -56,12 +57,14 @@ export class CommandRouter {
   /** Writes a command to a local agent (also for commands other replicas forward), once per connection. */
   deliverLocally(command: AgentCommandRequested): Delivery {
     const { registry } = this.opts;
-    const epoch = registry.epochOf(command.agentId);
-    if (epoch === undefined) return 'absent';
-    const connection = `${command.agentId}|${String(epoch)}`;
+    const session = registry.sessionOf(command.agentId);
+    if (session === undefined) return 'absent';
+    // Each connection authenticated as its own object, which names it (agent and epoch) without a key built
+    // per command.
+    const connection = session.agent;
     const nowMs = Date.now();
     if (this.recent.has(command.commandId, connection, nowMs)) return 'sent';
-    const delivery = registry.deliver(command.agentId, commandFrameBytes(command));
+    const delivery = registry.deliverTo(session, commandFrameBytes(command));
     if (delivery === 'sent') this.recent.add(command.commandId, connection, nowMs);
     return delivery;
   }
