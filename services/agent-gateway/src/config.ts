@@ -19,6 +19,16 @@ const env = serviceEnv.extend({
   ADMISSION_BURST: positiveInt.default(2000),
   ADMISSION_MAX_WAIT: duration().default(10_000),
   ADMISSION_MAX_QUEUE: positiveInt.default(20_000),
+  // Enrollment: a refused attempt uses up a token of its client address's bucket and of its install token id's
+  // (in Redis, shared by every replica); an empty bucket answers 429 before the store is read. A successful
+  // enrollment gives its tokens back, so a site enrolling many machines behind one address is not held up.
+  ENROLLMENT_ADDRESS_BURST: positiveInt.default(20),
+  ENROLLMENT_ADDRESS_PER_MINUTE: positiveInt.default(60),
+  ENROLLMENT_TOKEN_BURST: positiveInt.default(20),
+  ENROLLMENT_TOKEN_PER_MINUTE: positiveInt.default(60),
+  // Reverse proxies in front of the agent listeners that append the client's address to x-forwarded-for. 0
+  // (agents reach the gateway directly or through a TCP load balancer) trusts no such header.
+  AGENT_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
   MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
   // Bytes queued for one agent beyond which it counts as not reading, and is dropped.
   SEND_BUFFER_LIMIT: positiveInt.default(4 * 1024 * 1024),
@@ -69,6 +79,14 @@ function toConfig(parsed: z.infer<typeof env>) {
       burst: parsed.ADMISSION_BURST,
       maxWaitMs: parsed.ADMISSION_MAX_WAIT,
       maxQueue: parsed.ADMISSION_MAX_QUEUE,
+    },
+    enrollment: {
+      perAddress: { burst: parsed.ENROLLMENT_ADDRESS_BURST, perMinute: parsed.ENROLLMENT_ADDRESS_PER_MINUTE },
+      perInstallToken: {
+        burst: parsed.ENROLLMENT_TOKEN_BURST,
+        perMinute: parsed.ENROLLMENT_TOKEN_PER_MINUTE,
+      },
+      trustedProxies: parsed.AGENT_TRUSTED_PROXIES,
     },
     replica: {
       id: parsed.REPLICA_ID,

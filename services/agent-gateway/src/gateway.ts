@@ -4,6 +4,7 @@ import type { ServiceContext, ServiceParts } from '@converge/runtime';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
 import { agentDirectory } from './agents/agent-directory.ts';
 import { authenticateAgent, enrollAgent } from './agents/enrollment.ts';
+import { EnrollmentThrottle } from './agents/enrollment-throttle.ts';
 import { installTokenService } from './agents/install-tokens.ts';
 import type { GatewayConfig } from './config.ts';
 import { Admission } from './connections/admission.ts';
@@ -170,6 +171,12 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     host: config.agents.host,
     maxFrameBytes: config.agents.maxFrameBytes,
     entry,
+    enrollment: new EnrollmentThrottle({
+      redis,
+      keyPrefix: `${config.replica.redisKeyPrefix}:enrollment`,
+      ...config.enrollment,
+      logger,
+    }),
     logger,
   };
   const httpListener = await startAgentHttpServer({ ...listenerOptions, port: config.agents.port });

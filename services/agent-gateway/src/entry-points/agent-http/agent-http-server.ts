@@ -11,6 +11,7 @@ import {
 } from '@converge/errors';
 import { create, EnrollRequestSchema, EnrollResponseSchema, fromBinary, toBinary } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
+import { TooManyEnrollmentsError, type EnrollmentThrottle } from '../../agents/enrollment-throttle.ts';
 import {
   closeReasons,
   type AgentConnection,
@@ -25,6 +26,7 @@ export interface AgentHttpServerOptions {
   port: number;
   maxFrameBytes: number;
   entry: AgentEntry;
+  enrollment: EnrollmentThrottle;
   logger: Logger;
 }
 
@@ -180,7 +182,8 @@ export async function startAgentHttpServer(opts: AgentHttpServerOptions): Promis
     } catch {
       throw new ValidationError('the body is not an EnrollRequest');
     }
-    const enrolled = await entry.enroll(installToken);
+    const address = opts.enrollment.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    const enrolled = await opts.enrollment.attempt(address, installToken, () => entry.enroll(installToken));
     const answer = toBinary(EnrollResponseSchema, create(EnrollResponseSchema, enrolled));
     res.writeHead(200, { 'content-type': protobufType, 'content-length': answer.byteLength });
     res.end(answer);
@@ -204,6 +207,9 @@ export async function startAgentHttpServer(opts: AgentHttpServerOptions): Promis
       res.writeHead(status, {
         'content-type': problemContentType,
         'content-length': Buffer.byteLength(body),
+        ...(error instanceof TooManyEnrollmentsError
+          ? { 'retry-after': String(error.retryAfterSeconds) }
+          : {}),
       });
       res.end(body);
     });

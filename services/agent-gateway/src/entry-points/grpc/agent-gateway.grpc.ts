@@ -9,6 +9,8 @@ import {
   EnrollResponseSchema,
 } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
+import { TooManyEnrollmentsError, type EnrollmentThrottle } from '../../agents/enrollment-throttle.ts';
+import { grpcPeerAddress } from '../../domain/enrollment-throttle.ts';
 import { closeReasons, type AgentConnection, type AgentEntry } from '../../connections/agent-connection.ts';
 
 export interface AgentGrpcServerOptions {
@@ -16,6 +18,7 @@ export interface AgentGrpcServerOptions {
   port: number;
   maxFrameBytes: number;
   entry: AgentEntry;
+  enrollment: EnrollmentThrottle;
   logger: Logger;
 }
 
@@ -80,13 +83,25 @@ export async function startAgentGrpcServer(opts: AgentGrpcServerOptions): Promis
   });
 
   const enroll: grpc.handleUnaryCall<EnrollRequest, EnrollResponse> = (call, callback) => {
-    entry.enroll(call.request.installToken).then(
+    const { installToken } = call.request;
+    const address = opts.enrollment.clientAddress(
+      grpcPeerAddress(call.getPeer()),
+      call.metadata.get('x-forwarded-for').map(String),
+    );
+    const enrolling = opts.enrollment.attempt(address, installToken, () => entry.enroll(installToken));
+    enrolling.then(
       (enrolled) => {
         callback(null, create(EnrollResponseSchema, enrolled));
       },
       (error: unknown) => {
         if (error instanceof DomainError && error.status === 401) {
           callback(statusError(grpc.status.UNAUTHENTICATED, error.message));
+          return;
+        }
+        if (error instanceof TooManyEnrollmentsError) {
+          const refusal = statusError(grpc.status.RESOURCE_EXHAUSTED, error.message);
+          refusal.metadata.set('retry-after', String(error.retryAfterSeconds));
+          callback(refusal);
           return;
         }
         logger.error({ err: error }, 'agent enrollment failed');
