@@ -24,6 +24,8 @@ const targets = { cpuMsPerAction: 1, latencyGrowth: 1.5, storeOperationsPerActio
 const tenantId = 'tenant-contoso';
 const largeRun = Number(process.env.SESSIONS_BENCH_SESSIONS ?? targets.sessions);
 const smallRun = 100;
+// The topics' partitions as `npm start` creates them (KAFKA_PARTITIONS' default).
+const partitions = 12;
 const [scriptMinMs = 15_000, scriptMaxMs = 25_000] = (process.env.SESSIONS_BENCH_SCRIPT_MS ?? '')
   .split('-')
   .filter((part) => part !== '')
@@ -95,7 +97,11 @@ interface RunFigures {
 async function run(count: number): Promise<RunFigures> {
   const topicPrefix = `${uniqueId('sessions-bench')}.`;
   const databasePrefix = uniqueId('sessions_bench').replace(/-/g, '_');
-  const fleet = new SimulatedFleet({ topicPrefix, scriptMs: { min: scriptMinMs, max: scriptMaxMs } });
+  const fleet = new SimulatedFleet({
+    topicPrefix,
+    scriptMs: { min: scriptMinMs, max: scriptMaxMs },
+    partitions,
+  });
   await fleet.start();
   const service: ServiceProcess = await startService({
     entry: 'services/sessions/src/main.ts',

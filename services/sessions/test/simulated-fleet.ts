@@ -60,6 +60,8 @@ export interface FleetOptions {
   scriptMs?: { min: number; max: number };
   /** How long `Resolve` takes to answer. */
   planDelayMs?: number;
+  /** Partitions of the topics the fleet creates (default 3; `npm start` makes 12). */
+  partitions?: number;
 }
 
 /** Identity's snapshot of a maintainable computer with one agent, as the sessions service consumes it. */
@@ -167,16 +169,19 @@ export class SimulatedFleet {
       topicPrefix: this.opts.topicPrefix,
     });
     await this.bus.connect();
+    const partitions = this.opts.partitions ?? 3;
     await this.bus.ensureTopics([
-      { topic: topics.commands, partitions: 3 },
-      { topic: topics.commandResults, partitions: 3 },
-      { topic: topics.agentEvents, partitions: 3 },
-      { topic: topics.computerEvents, partitions: 3 },
+      { topic: topics.commands, partitions },
+      { topic: topics.commandResults, partitions },
+      { topic: topics.agentEvents, partitions },
+      { topic: topics.computerEvents, partitions },
     ]);
     this.subscription = await this.bus.subscribe({
       groupId: `${run}.commands`,
       topics: [topics.commands],
       fromBeginning: true,
+      // As the gateway reads commands: offsets committed in the background, not a round trip per batch.
+      commitIntervalMs: 1_000,
       handle: (event) => {
         if (isEvent(event, agentCommandRequested)) this.run(event.data);
         else if (isEvent(event, agentCommandCancelRequested)) this.cancelled.push(event.data.commandId);

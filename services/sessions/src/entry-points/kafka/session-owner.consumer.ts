@@ -16,6 +16,8 @@ export function ownSessions(
     groupId: opts.groupId,
     topics: [topics.sessionCommands, topics.commandResults],
     fromBeginning: true,
+    // Every partition of a fetch at once (12 as `npm start` makes them): their batches share one group commit.
+    partitionsConsumedConcurrently: 12,
     takeOver: owner.takeOver,
     release: owner.release,
     handleBatch: (partition, events) => owner.handleBatch(partition, events.flatMap(sessionInputsOf)),
