@@ -21,6 +21,7 @@ import {
   EventLog,
   sendCommand,
   startGateway,
+  storeOperations,
   waitForCommandGroup,
   type Gateway,
 } from './gateway-harness.ts';
@@ -39,21 +40,6 @@ async function enrolled(via: 'http' | 'grpc' = 'http'): Promise<Credential> {
     via === 'http' ? await enrollOverHttp(gateway, token) : await enrollOverGrpc(gateway, token);
   if (typeof credential === 'number') throw new Error(`enrollment refused: ${String(credential)}`);
   return credential;
-}
-
-/** Commands this gateway has sent to its database so far, from its `store_operations` metric. */
-async function storeOperations(): Promise<number> {
-  const exposition = await (await fetch(`${gateway.service.baseUrl}/metrics`)).text();
-  let total = 0;
-  for (const line of exposition.split('\n')) {
-    if (
-      /^store_operations(_total)?\{/.test(line) &&
-      line.includes(`database="${databasePrefix}_agent_gateway"`)
-    ) {
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return total;
 }
 
 async function connected(
@@ -195,7 +181,7 @@ describe('connecting', () => {
 
   it('gives each connection of an agent a higher epoch and sends its facts to Kafka, touching no store', async () => {
     const credential = await enrolled();
-    const before = await storeOperations();
+    const before = await storeOperations(gateway, databasePrefix);
     const agent = new FakeAgent(credential, gateway, 'websocket');
     agents.push(agent);
     for (let connection = 1; connection <= 3; connection++) {
@@ -213,7 +199,7 @@ describe('connecting', () => {
       .map((event) => (event.data as AgentFactsReported).version);
     expect(versions).toEqual([1, 2, 3].map((epoch) => epoch * 2 ** 20 + 1));
     // The credential came from the cache its enrollment filled, the epochs from Redis, the facts went to Kafka.
-    expect(await storeOperations()).toBe(before);
+    expect(await storeOperations(gateway, databasePrefix)).toBe(before);
   });
 
   it('closes a connected agent whose credential is revoked with 4401', async () => {

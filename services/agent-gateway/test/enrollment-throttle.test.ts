@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayService, create, EnrollRequestSchema, makeGrpcClient, toBinary } from '@converge/proto';
 import { getAccessToken, uniqueId } from '@converge/testing';
-import { createInstallToken, enrollOverHttp, startGateway, type Gateway } from './gateway-harness.ts';
+import {
+  createInstallToken,
+  enrollOverHttp,
+  startGateway,
+  storeOperations,
+  type Gateway,
+} from './gateway-harness.ts';
 
 // Issue 12, item 7: enrollment was not throttled (300 bad attempts in 0.9 s, each a store read). Refused
 // attempts now take from a token bucket per client address and per install token id, kept in Redis for every
@@ -77,21 +83,6 @@ async function attemptOverGrpc(
   } finally {
     client.close();
   }
-}
-
-/** Commands the gateway has sent to its database so far, from its `store_operations` metric. */
-async function storeOperations(gateway: Gateway, databasePrefix: string): Promise<number> {
-  const exposition = await (await fetch(`${gateway.service.baseUrl}/metrics`)).text();
-  let total = 0;
-  for (const line of exposition.split('\n')) {
-    if (
-      /^store_operations(_total)?\{/.test(line) &&
-      line.includes(`database="${databasePrefix}_agent_gateway"`)
-    ) {
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return total;
 }
 
 function count(statuses: readonly number[], wanted: number): number {

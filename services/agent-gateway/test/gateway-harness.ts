@@ -45,6 +45,21 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   return { service, agentPort: Number(ready.agentPort), agentGrpcPort: Number(ready.agentGrpcPort) };
 }
 
+/** Commands a gateway has sent to its database (`MONGO_DATABASE_PREFIX` `databasePrefix`), from its `store_operations` metric. */
+export async function storeOperations(gateway: Gateway, databasePrefix: string): Promise<number> {
+  const exposition = await (await fetch(`${gateway.service.baseUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (
+      /^store_operations(_total)?\{/.test(line) &&
+      line.includes(`database="${databasePrefix}_agent_gateway"`)
+    ) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
 export async function createInstallToken(
   gateway: Gateway,
   accessToken: string,
