@@ -39,6 +39,11 @@ const env = serviceEnv.extend({
   PRESENCE_FLUSH_INTERVAL: duration().default(250),
   REPLICA_LEASE_TTL: duration().default(5_000),
   JANITOR_INTERVAL: duration().default(2_000),
+  // A command that waited longer than this to be delivered is answered `undeliverable` rather than run: a new
+  // command group reads the topic from its beginning (so that no partition starts past a command sent while
+  // its partitions moved), and a command retained there for days must not run on an agent. Sessions send a
+  // command again, with a new request time, when its agent connects.
+  COMMAND_MAX_AGE: duration().default(600_000),
   // How long a replica waits for another replica to acknowledge a forwarded command.
   FORWARD_ACK_TIMEOUT: duration().default(2_000),
   // Drain: Drain frames are spread over at most DRAIN_SPREAD; agents reconnect after up to DRAIN_RECONNECT_MAX.
@@ -102,6 +107,7 @@ function toConfig(parsed: z.infer<typeof env>) {
       marginMs: parsed.DRAIN_MARGIN,
     },
     commandsGroupId: parsed.COMMANDS_GROUP_ID,
+    commandMaxAgeMs: parsed.COMMAND_MAX_AGE,
   };
 }
 

@@ -102,6 +102,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     events,
     metrics,
     presenceLagMs: config.replica.presenceFlushIntervalMs * 2,
+    commandMaxAgeMs: config.commandMaxAgeMs,
     // Commands are consumed again after a rebalance from the last offsets committed in the background.
     redeliveryWindowMs: commandConsumerTuning.commitIntervalMs * 10,
     logger,

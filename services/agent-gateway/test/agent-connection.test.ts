@@ -317,6 +317,20 @@ describe('commands', () => {
     expect(Date.now() - sentAt).toBeLessThan(5000);
   });
 
+  it('answers a command that waited too long undeliverable instead of sending it to its connected agent', async () => {
+    const { agent, credential } = await connected('websocket');
+    const requested = command(credential.agentId, tenantId, {
+      requestedAt: new Date(Date.now() - 11 * 60_000).toISOString(),
+    });
+    await sendCommand(log.bus, requested);
+    const answer = await log.waitForResult(requested.commandId, commandCompleted.type);
+    expect(answer.data).toMatchObject({
+      outcome: 'undeliverable',
+      message: 'the command waited too long to be delivered',
+    });
+    expect(agent.deliveries.has(requested.commandId)).toBe(false);
+  });
+
   it('keys output, results and undeliverable answers by the session, which consumes them by session id', async () => {
     const { agent, credential } = await connected('websocket');
     const requested = command(credential.agentId, tenantId);

@@ -16,6 +16,7 @@ import {
 import {
   commandCompletedEvent,
   commandFrame,
+  isExpired,
   outputChunkEvent,
   undeliverableEvent,
 } from './agent-command.ts';
@@ -112,5 +113,13 @@ describe('command mapping', () => {
       message: 'the agent is offline',
     });
     expect(commandCompletedSchema.safeParse(event).success).toBe(true);
+  });
+
+  it('expires a command that waited longer than the maximum age, and no sooner', () => {
+    const maxAgeMs = 10 * 60_000;
+    const at = (ms: number) => ({ requestedAt: new Date(now.getTime() - ms).toISOString() });
+    expect(isExpired(at(maxAgeMs), now.getTime(), maxAgeMs)).toBe(false);
+    expect(isExpired(at(maxAgeMs + 1), now.getTime(), maxAgeMs)).toBe(true);
+    expect(isExpired(at(0), now.getTime(), maxAgeMs)).toBe(false);
   });
 });

@@ -103,6 +103,15 @@ export function commandCompletedEvent(result: CommandResult, sender: FrameSender
   };
 }
 
+/** Whether a command waited too long to be delivered: one read again from far back must not run. */
+export function isExpired(
+  command: Pick<AgentCommandRequested, 'requestedAt'>,
+  nowMs: number,
+  maxAgeMs: number,
+) {
+  return nowMs - Date.parse(command.requestedAt) > maxAgeMs;
+}
+
 /** The answer for a command no agent connection could take: the session decides when to send it again. */
 export function undeliverableEvent(command: AgentCommandRequested, why: string, now: Date): CommandCompleted {
   return {

@@ -8,7 +8,7 @@ import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
 import type { Logger } from '@converge/telemetry';
 import type { AuthenticatedAgent } from '../connections/agent-connection.ts';
 import type { ConnectionRegistry, Delivery } from '../connections/connection-registry.ts';
-import { undeliverableEvent } from '../domain/agent-command.ts';
+import { isExpired, undeliverableEvent } from '../domain/agent-command.ts';
 import { commandFrameBytes } from '../domain/command-frame-encoding.ts';
 import type { GatewayMetrics } from '../gateway-metrics.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
@@ -25,6 +25,8 @@ export interface CommandRouterOptions {
   metrics: GatewayMetrics;
   /** How long presence may lag behind a reconnect (the flush interval, twice). */
   presenceLagMs: number;
+  /** Older commands are answered `undeliverable` instead of delivered. */
+  commandMaxAgeMs: number;
   /** How long a command written to a connection is not written to it again (a redelivery after a rebalance). */
   redeliveryWindowMs: number;
   logger: Logger;
@@ -71,6 +73,10 @@ export class CommandRouter {
 
   async route(command: AgentCommandRequested, consumedAtMs: number): Promise<void> {
     const { metrics } = this.opts;
+    if (isExpired(command, Date.now(), this.opts.commandMaxAgeMs)) {
+      await this.undeliverable(command, 'the command waited too long to be delivered');
+      return;
+    }
     const local = this.deliverLocally(command);
     if (local === 'sent') {
       metrics.dispatched(performance.now() - consumedAtMs, 'local');

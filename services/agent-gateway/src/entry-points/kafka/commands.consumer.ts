@@ -30,6 +30,9 @@ export function subscribeCommands(
   return bus.subscribe({
     groupId,
     topics: [topics.commands],
+    // A partition with no committed offset yet would otherwise start at its end when it moves to another
+    // replica, past the commands sent while it moved; old commands read from the beginning expire unrun.
+    fromBeginning: true,
     partitionsConsumedConcurrently: partitions,
     ...commandConsumerTuning,
     handle: (event) => {
