@@ -52,18 +52,23 @@ local_service_env() {
   echo "REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}"
   echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
   echo "OIDC_AUDIENCE=api://converge"
-  # Development-only encryption keys, made once per checkout and kept with the stack's data.
+  # Development-only keys, made once per checkout and kept with the stack's data; a key added to the project
+  # later is added to an existing file.
   local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
-  if [ ! -f "$keys" ]; then
+  local name missing=()
+  for name in INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY; do
+    grep -q "^$name=" "$keys" 2>/dev/null || missing+=("$name")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
     mkdir -p "$(dirname "$keys")"
     # Written whole under a temporary name and renamed: services started at once must never read half a file,
-    # and the first rename wins, so they all get the same keys.
+    # and the first file made wins, so they all get the same keys.
     local partial="$keys.$$"
     (umask 077 && {
-      echo "INTEGRATION_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
-      echo "DEPLOYMENT_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
+      if [ -f "$keys" ]; then cat "$keys"; fi
+      for name in "${missing[@]}"; do echo "$name=$(head -c 32 /dev/urandom | base64 -w0)"; done
     } >"$partial")
-    if [ -f "$keys" ]; then rm -f "$partial"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
+    if [ -f "$keys" ]; then mv "$partial" "$keys"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
   fi
   cat "$keys"
 }

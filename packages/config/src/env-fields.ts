@@ -75,6 +75,19 @@ export function duration() {
   });
 }
 
+/**
+ * A 32-byte key, base64-encoded (`openssl rand -base64 32`), as a Buffer. Keys have no default: a key that
+ * ships with the code protects nothing.
+ */
+export function secretKey() {
+  return z
+    .string()
+    .refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32, {
+      error: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+    })
+    .transform((text) => Buffer.from(text, 'base64'));
+}
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 

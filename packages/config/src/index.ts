@@ -6,6 +6,7 @@ export {
   logLevels,
   parseDuration,
   port,
+  secretKey,
   url,
   type LogLevel,
 } from './env-fields.ts';

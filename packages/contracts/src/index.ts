@@ -1,4 +1,5 @@
 export { topics, type TopicName } from './topics.ts';
+export { createCommandIds, type CommandIds } from './command-ids.ts';
 export {
   allContracts,
   ContractViolation,

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { apiAudience } from '@converge/dev-oidc';
 import { stack } from './stack.ts';
+import { testKeys } from './test-keys.ts';
 import { waitFor } from './wait-for.ts';
 
 /** One JSON log line of a service process. */
@@ -52,6 +53,7 @@ export async function startService(opts: StartServiceOptions): Promise<ServicePr
       OIDC_AUDIENCE: apiAudience,
       KAFKA_PARTITIONS: '3',
       SHUTDOWN_TIMEOUT: '5s',
+      COMMAND_ID_KEY: testKeys.commandId.toString('base64'),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,18 @@
 // The command the bench sends its agents: a small script, as a session's detection step would send.
-import type { AgentCommandRequested } from '@converge/contracts';
+import { createCommandIds, type AgentCommandRequested } from '@converge/contracts';
+import { testKeys } from '@converge/testing';
 import type { FleetAgent } from './bench-messages.ts';
 
-export function benchCommand(agent: FleetAgent, commandId: string, now: Date): AgentCommandRequested {
+// Issued as the sessions service issues them, with the key the bench's gateway was started with.
+const commandIds = createCommandIds(testKeys.commandId);
+
+export function benchCommand(agent: FleetAgent, ref: string, now: Date): AgentCommandRequested {
+  const sessionId = `bench-session-${ref}`;
   return {
-    commandId,
+    commandId: commandIds.issue(agent.agentId, sessionId, ref),
     agentId: agent.agentId,
     tenantId: agent.tenantId,
-    sessionId: `bench-session-${commandId}`,
+    sessionId,
     actionId: 'bench-action',
     language: 'bash',
     context: 'system',

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { duration, loadConfig, port, serviceConfig, serviceEnv, z } from '@converge/config';
+import { duration, loadConfig, port, secretKey, serviceConfig, serviceEnv, z } from '@converge/config';
 
 const positiveInt = z.coerce.number().int().min(1);
 
@@ -44,6 +44,8 @@ const env = serviceEnv.extend({
   // its partitions moved), and a command retained there for days must not run on an agent. Sessions send a
   // command again, with a new request time, when its agent connects.
   COMMAND_MAX_AGE: duration().default(600_000),
+  // The key of the tags of command ids, shared with the sessions service (packages/contracts command-ids.ts).
+  COMMAND_ID_KEY: secretKey(),
   // How long a replica waits for another replica to acknowledge a forwarded command.
   FORWARD_ACK_TIMEOUT: duration().default(2_000),
   // Drain: Drain frames are spread over at most DRAIN_SPREAD; agents reconnect after up to DRAIN_RECONNECT_MAX.
@@ -108,6 +110,7 @@ function toConfig(parsed: z.infer<typeof env>) {
     },
     commandsGroupId: parsed.COMMANDS_GROUP_ID,
     commandMaxAgeMs: parsed.COMMAND_MAX_AGE,
+    commandIdKey: parsed.COMMAND_ID_KEY,
   };
 }
 

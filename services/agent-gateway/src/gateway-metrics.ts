@@ -8,6 +8,8 @@ export interface GatewayMetrics {
   dispatched(ms: number, path: 'local' | 'forwarded'): void;
   forwarded(): void;
   undeliverable(): void;
+  /** A result or output chunk of a command not issued to the agent that sent it. */
+  foreignReport(): void;
 }
 
 /** The gateway's metrics, exported with every other OTel metric on `/metrics`. */
@@ -36,6 +38,9 @@ export function createGatewayMetrics(connectedAgents: () => number): GatewayMetr
   const undeliverable = meter.createCounter('gateway.commands.undeliverable', {
     description: 'Commands answered undeliverable',
   });
+  const foreignReports = meter.createCounter('gateway.reports.foreign', {
+    description: 'Results and output chunks dropped: their command was not issued to the agent sending them',
+  });
   return {
     accepted: (transport) => {
       accepts.add(1, { transport });
@@ -51,6 +56,9 @@ export function createGatewayMetrics(connectedAgents: () => number): GatewayMetr
     },
     undeliverable: () => {
       undeliverable.add(1);
+    },
+    foreignReport: () => {
+      foreignReports.add(1);
     },
   };
 }

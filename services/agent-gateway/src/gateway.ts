@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Subscription } from '@converge/bus';
+import { createCommandIds } from '@converge/contracts';
 import type { ServiceContext, ServiceParts } from '@converge/runtime';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
 import { agentDirectory } from './agents/agent-directory.ts';
@@ -77,6 +78,8 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       logger,
       events,
       presence,
+      commandIds: createCommandIds(config.commandIdKey),
+      onForeignReport: () => metrics.foreignReport(),
     },
     onGreeted: (session) => {
       // The agent may still hold an older connection on another replica: that one closes as superseded.

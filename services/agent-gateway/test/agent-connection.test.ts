@@ -307,6 +307,39 @@ describe('commands', () => {
     expect(chunks.map((chunk) => chunk.data).join('')).toBe('hello\n');
   });
 
+  it("drops an agent's report of a command not issued to it, and publishes the next one it was given", async () => {
+    const { agent, credential } = await connected('websocket');
+    const other = await enrolled();
+    const requested = command(credential.agentId, tenantId);
+    await sendCommand(log.bus, requested);
+    await waitFor(() => agent.deliveries.get(requested.commandId) === 1, { timeoutMs: 15_000 });
+    const report = (commandId: string, sessionId: string) => ({
+      kind: {
+        case: 'commandResult' as const,
+        value: { commandId, sessionId, outcome: CommandOutcome.COMPLETED, exitCode: 0, durationMs: 1 },
+      },
+    });
+    // Another agent's command, one named like it with no tag, and this agent's command claimed for another
+    // session: none of them was issued to this agent.
+    const foreign = command(other.agentId, tenantId);
+    const forged = [
+      report(foreign.commandId, foreign.sessionId),
+      report(`${requested.sessionId}:item:detect`, requested.sessionId),
+      report(requested.commandId, foreign.sessionId),
+    ];
+    for (const frame of forged) agent.send(frame);
+    agent.send(report(requested.commandId, requested.sessionId));
+    await log.waitForResult(requested.commandId, commandCompleted.type);
+    // Reports are keyed by session, so a forged one published would be on another partition: give it time.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(log.resultsOf(foreign.commandId, commandCompleted.type)).toEqual([]);
+    expect(log.resultsOf(`${requested.sessionId}:item:detect`, commandCompleted.type)).toEqual([]);
+    expect(log.resultsOf(requested.commandId, commandCompleted.type)).toHaveLength(1);
+    expect(agent.ended).toEqual([]);
+    const metrics = await fetch(`${gateway.service.baseUrl}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/gateway_reports_foreign_total(\{[^}]*\})? [3-9]/);
+  });
+
   it('answers a command for an offline agent undeliverable at once', async () => {
     const credential = await enrolled();
     const requested = command(credential.agentId, tenantId);

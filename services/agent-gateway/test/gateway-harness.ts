@@ -1,7 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createBus, type Bus, type ReceivedEvent } from '@converge/bus';
-import { agentCommandRequested, topics, type AgentCommandRequested } from '@converge/contracts';
+import {
+  agentCommandRequested,
+  createCommandIds,
+  topics,
+  type AgentCommandRequested,
+} from '@converge/contracts';
 import {
   AgentGatewayService,
   create,
@@ -12,7 +17,7 @@ import {
   toBinary,
 } from '@converge/proto';
 import { createLogger } from '@converge/telemetry';
-import { stack, startService, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
+import { stack, startService, testKeys, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
 import { helloFacts, type Credential, type GatewayAddress } from './fake-agent.ts';
 
 /** This test file's own topics: gateways of other test files answer `undeliverable` for commands they consume. */
@@ -182,16 +187,20 @@ export class EventLog {
   }
 }
 
+/** Issues command ids as the sessions service does, with the key every gateway of the test is started with. */
+export const commandIds = createCommandIds(testKeys.commandId);
+
 export function command(
   agentId: string,
   tenantId: string,
   fields: Partial<AgentCommandRequested> = {},
 ): AgentCommandRequested {
+  const sessionId = fields.sessionId ?? uniqueId('session');
   return {
-    commandId: uniqueId('cmd'),
+    commandId: commandIds.issue(agentId, sessionId, uniqueId('cmd')),
     agentId,
     tenantId,
-    sessionId: uniqueId('session'),
+    sessionId,
     actionId: uniqueId('action'),
     language: 'bash',
     context: 'system',

@@ -1,4 +1,4 @@
-import { duration, loadConfig, serviceConfig, serviceEnv, z } from '@converge/config';
+import { duration, loadConfig, secretKey, serviceConfig, serviceEnv, z } from '@converge/config';
 
 /**
  * The sessions service's environment: the shared variables, where the deployments service answers `Resolve`,
@@ -17,12 +17,15 @@ export const config = loadConfig(
       // How often owned sessions (plans to ask for, starts, command deadlines, windows) and schedules are looked at.
       SESSION_TICK_INTERVAL: duration().default(500),
       SCHEDULE_TICK_INTERVAL: duration().default(15_000),
+      // The key of the tags of command ids, shared with the agent gateway (packages/contracts command-ids.ts).
+      COMMAND_ID_KEY: secretKey(),
     })
     .transform((env) => ({
       ...serviceConfig(env),
       deployments: { address: env.DEPLOYMENTS_GRPC_ADDRESS, resolveDeadlineMs: env.RESOLVE_DEADLINE },
       tickIntervalMs: env.SESSION_TICK_INTERVAL,
       scheduleTickIntervalMs: env.SCHEDULE_TICK_INTERVAL,
+      commandIdKey: env.COMMAND_ID_KEY,
       consumer: {
         // One consumer group per installation database, so a second installation on the same broker
         // (or a test run) reads every event itself.

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { topics } from '@converge/contracts';
+import { createCommandIds, topics } from '@converge/contracts';
 import { runService } from '@converge/runtime';
 import { deploymentsPlanner } from './clients/deployments-planner.ts';
 import { config } from './config.ts';
@@ -37,6 +37,7 @@ await runService({
     });
     const { consumer } = config;
     const agentIndexPrefix = `converge:${consumer.groupPrefix}:agent-sessions:`;
+    const commandIds = createCommandIds(config.commandIdKey);
     const owner = new SessionOwner({
       sessions,
       planner,
@@ -48,11 +49,15 @@ await runService({
       groupId: `${consumer.groupPrefix}.owners`,
       agentIndexPrefix,
       tickIntervalMs: config.tickIntervalMs,
+      commandIds,
     });
     const commands = new SessionCommands({ bus, replies, clock });
     const live = new SessionLiveFeed();
     await live.start(bus, { groupPrefix: consumer.groupPrefix, topic: topics.sessionEvents });
-    const owned = await ownSessions(bus, owner, { groupId: `${consumer.groupPrefix}.owners` });
+    const owned = await ownSessions(bus, owner, {
+      groupId: `${consumer.groupPrefix}.owners`,
+      commandIds,
+    });
     owner.attach(owned);
     const subscriptions = await Promise.all([
       routeAgentEvents(bus, redis, {

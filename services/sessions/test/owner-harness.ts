@@ -1,11 +1,11 @@
 // The sessions service's owner path in this process, against the real broker, database and Redis: commands go
 // through Kafka to a real owner, as in the service, for tests that drive use cases directly.
 import { createBus, type Bus } from '@converge/bus';
-import { topics } from '@converge/contracts';
+import { createCommandIds, topics } from '@converge/contracts';
 import { startOwnerReplies } from '@converge/runtime';
 import { connectMongo } from '@converge/store';
 import { createLogger } from '@converge/telemetry';
-import { stack, uniqueId } from '@converge/testing';
+import { stack, testKeys, uniqueId } from '@converge/testing';
 import { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Planner } from '../src/clients/deployments-planner.ts';
@@ -51,6 +51,7 @@ export async function startOwnerStack(opts: { clock: () => number; planner?: Pla
   const replies = await startOwnerReplies(redis, subscriber, `converge:${run}:replies:`);
   const sessions = new SessionRepository(mongo);
   await sessions.init();
+  const commandIds = createCommandIds(testKeys.commandId);
   const owner = new SessionOwner({
     sessions,
     planner: opts.planner ?? noPlanner,
@@ -62,8 +63,9 @@ export async function startOwnerStack(opts: { clock: () => number; planner?: Pla
     groupId: `${run}.owners`,
     agentIndexPrefix: `converge:${run}:agent-sessions:`,
     tickIntervalMs: 200,
+    commandIds,
   });
-  const owned = await ownSessions(bus, owner, { groupId: `${run}.owners` });
+  const owned = await ownSessions(bus, owner, { groupId: `${run}.owners`, commandIds });
   owner.attach(owned);
   return {
     mongo,

@@ -187,14 +187,16 @@ describe('a maintenance session', () => {
     fleet.plans.set(computerId, [plannedSoftware('slow')]);
     fleet.computer(agentId).hangSteps.add('detect');
     const sessionId = await runNow(computerId);
-    await waitFor(() => fleet.received.some((command) => command.commandId === `${sessionId}:slow:detect`));
+    await waitFor(() =>
+      fleet.received.some((command) => fleet.refOf(command) === `${sessionId}:slow:detect`),
+    );
     const cancelled = await api('POST', `/sessions/${sessionId}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled' });
     await waitFor(() => fleet.cancelled.includes(`${sessionId}:slow:detect`));
     const again = await api('POST', `/sessions/${sessionId}/cancel`);
     expect(again.status).toBe(409);
-    const commandId = `${sessionId}:slow:detect`;
+    const commandId = fleet.commandIds.issue(agentId, sessionId, `${sessionId}:slow:detect`);
     await fleet.publisher.publish(commandCompleted, {
       subject: sessionId,
       data: {

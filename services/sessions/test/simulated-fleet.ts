@@ -16,6 +16,7 @@ import {
   agentCommandRequested,
   commandCompleted,
   commandOutputChunk,
+  createCommandIds,
   sessionStatusChanged,
   topics,
   type AgentCommandRequested,
@@ -37,7 +38,7 @@ import {
   type PlannedItem,
 } from '@converge/proto';
 import { GrpcStatusError, createLogger, traceGrpcHandler } from '@converge/telemetry';
-import { stack, uniqueId } from '@converge/testing';
+import { stack, testKeys, uniqueId } from '@converge/testing';
 
 const finalStatuses = new Set(['passed', 'partially-passed', 'failed', 'cancelled', 'missed']);
 
@@ -125,13 +126,19 @@ export class SimulatedFleet {
   readonly computers = new Map<string, SimulatedComputer>();
   /** Plans by computer id; a computer without one is answered NOT_FOUND. */
   readonly plans = new Map<string, PlannedItem[]>();
-  /** Every command id the agents RAN (not merely received), in order: a second run of one id is a bug. */
+  /** The ids the sessions service issues, with the key it was started with (`startService`). */
+  readonly commandIds = createCommandIds(testKeys.commandId);
+  /**
+   * Every command the agents RAN (not merely received), in order, by the session's own name for it
+   * (`<session>:<action>:<step>`): a second run of one is a bug.
+   */
   readonly runs: string[] = [];
   private readonly ran = new Set<string>();
   /** Answers waiting to be sent, sent together every few milliseconds as a gateway batches them. */
   private outgoing: ContractEvent[] = [];
   private flushing: NodeJS.Timeout | undefined;
   readonly received: AgentCommandRequested[] = [];
+  /** Commands cancelled, by the session's own name for them. */
   readonly cancelled: string[] = [];
   private readonly answered = new Map<string, CommandCompleted>();
   /** When each session last got an answer, and the time from it to the session's next command. */
@@ -184,7 +191,7 @@ export class SimulatedFleet {
       commitIntervalMs: 1_000,
       handle: (event) => {
         if (isEvent(event, agentCommandRequested)) this.run(event.data);
-        else if (isEvent(event, agentCommandCancelRequested)) this.cancelled.push(event.data.commandId);
+        else if (isEvent(event, agentCommandCancelRequested)) this.cancelled.push(this.refOf(event.data));
         return Promise.resolve();
       },
     });
@@ -224,6 +231,13 @@ export class SimulatedFleet {
   /** The version each finished session published its final status with. */
   finalVersions(): ReadonlyMap<string, number> {
     return this.finalVersionsBySession;
+  }
+
+  /** The session's own name for a command it issued; throws for one it did not. */
+  refOf(command: { agentId: string; sessionId: string; commandId: string }): string {
+    const ref = this.commandIds.refOf(command.agentId, command.sessionId, command.commandId);
+    if (ref === null) throw new Error(`command ${command.commandId} was not issued to ${command.agentId}`);
+    return ref;
   }
 
   /** Records the final status of every session from the sessions service's events (once that service runs). */
@@ -272,7 +286,7 @@ export class SimulatedFleet {
     const [verb = '', item = ''] = command.body.split(' ');
     if (computer.hangSteps.has(verb)) return;
     this.ran.add(command.commandId);
-    this.runs.push(command.commandId);
+    this.runs.push(this.refOf(command));
     const { scriptMs } = this.opts;
     if (scriptMs === undefined) this.finish(command, computer, verb, item);
     else {

@@ -5,7 +5,8 @@ import { id, timestamp } from './fields.ts';
 
 /** Who a command is for and why; commands are keyed by agent id, output and results by session id. */
 const commandRef = {
-  commandId: id,
+  // The session's name for the command (up to a session id, an item id and a step) and its tag (command-ids.ts).
+  commandId: z.string().min(1).max(256),
   agentId: id,
   tenantId: id,
   sessionId: id,

@@ -5,6 +5,7 @@ import {
   commandCompleted,
   commandOutputChunk,
   type AgentDisconnected,
+  type CommandIds,
 } from '@converge/contracts';
 import {
   AgentMessageSchema,
@@ -30,6 +31,10 @@ export interface SessionContext {
   logger: Logger;
   events: EventQueue;
   presence: PresenceStore;
+  /** Tells the commands issued to an agent from any others (packages/contracts command-ids.ts). */
+  commandIds: CommandIds;
+  /** Counts a report of a command that was not issued to the reporting agent. */
+  onForeignReport(): void;
   /** Called once the Hello arrived: the registry makes this the agent's current session. */
   onHello(session: AgentSession): void;
   /** Called once the connection is gone. */
@@ -64,6 +69,7 @@ export class AgentSession implements SessionInput {
   private reports = 0;
   private closeReason: CloseReason | undefined;
   private ended = false;
+  private foreignReportLogged = false;
 
   constructor(connection: AgentConnection, agent: AuthenticatedAgent, ctx: SessionContext, nowMs: number) {
     this.connection = connection;
@@ -117,6 +123,7 @@ export class AgentSession implements SessionInput {
       case 'heartbeat':
         return;
       case 'outputChunk': {
+        if (!this.issuedToThisAgent(kind.value.commandId, kind.value.sessionId)) return;
         const event = outputChunkEvent(kind.value, this.agent);
         if (!commandOutputChunk.schema.safeParse(event).success) {
           this.refused('malformed-frame');
@@ -130,6 +137,7 @@ export class AgentSession implements SessionInput {
         return;
       }
       case 'commandResult': {
+        if (!this.issuedToThisAgent(kind.value.commandId, kind.value.sessionId)) return;
         const mapped = commandCompletedEvent(kind.value, this.agent, new Date());
         if (!mapped.ok || !commandCompleted.schema.safeParse(mapped.event).success) {
           this.refused('malformed-frame');
@@ -146,6 +154,27 @@ export class AgentSession implements SessionInput {
       default:
         this.refused('malformed-frame');
     }
+  }
+
+  /**
+   * An agent reports only on commands issued to it: a result or output for another agent's command, or for an
+   * id it made up, is dropped here and never reaches Kafka. Logged once per connection, counted every time.
+   */
+  private issuedToThisAgent(commandId: string, sessionId: string): boolean {
+    if (this.ctx.commandIds.refOf(this.agent.agentId, sessionId, commandId) !== null) return true;
+    this.ctx.onForeignReport();
+    if (!this.foreignReportLogged) {
+      this.foreignReportLogged = true;
+      this.ctx.logger.warn(
+        {
+          agentId: this.agent.agentId,
+          commandId: commandId.slice(0, 256),
+          sessionId: sessionId.slice(0, 128),
+        },
+        'report of a command not issued to this agent dropped',
+      );
+    }
+    return false;
   }
 
   refused(reason: 'malformed-frame' | 'frame-too-large'): void {

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import { createCommandIds } from '@converge/contracts';
 import type { AgentCommand } from './maintenance-session.ts';
 import { commandMessage, type PlanScripts } from './plan-scripts.ts';
 
 const session = { id: 's1', tenantId: 't1' };
 const now = new Date('2026-11-23T10:00:00Z');
+const commandIds = createCommandIds(randomBytes(32));
 const scripts: PlanScripts = {
   detect: {
     scriptId: 'detect',
@@ -43,10 +46,10 @@ function run(step: 'detect' | 'test' | 'retest' | 'set', scriptId: string): Agen
 
 describe('the gateway message for a command', () => {
   it('carries the script, its language and context, the parameters and the timeout', () => {
-    expect(commandMessage(session, run('detect', 'detect'), scripts, now)).toEqual({
+    expect(commandMessage(session, run('detect', 'detect'), scripts, now, commandIds)).toEqual({
       kind: 'run',
       data: {
-        commandId: 's1:item:detect',
+        commandId: commandIds.issue('a1', 's1', 's1:item:detect'),
         agentId: 'a1',
         tenantId: 't1',
         sessionId: 's1',
@@ -63,19 +66,19 @@ describe('the gateway message for a command', () => {
 
   it('tells a combined task script which method to run', () => {
     const methods = (['test', 'retest', 'set'] as const).map((step) => {
-      const message = commandMessage(session, run(step, 'combined'), scripts, now);
+      const message = commandMessage(session, run(step, 'combined'), scripts, now, commandIds);
       return message.kind === 'run' ? message.data.parameters.method : undefined;
     });
     expect(methods).toEqual(['test', 'test', 'set']);
   });
 
   it('cannot run a missing script or one agents do not run, and says why', () => {
-    expect(commandMessage(session, run('detect', ''), scripts, now)).toEqual({
+    expect(commandMessage(session, run('detect', ''), scripts, now, commandIds)).toEqual({
       kind: 'cannot-run',
       commandId: 's1:item:detect',
       message: 'no detect script in the plan',
     });
-    expect(commandMessage(session, run('set', 'meta'), scripts, now)).toMatchObject({
+    expect(commandMessage(session, run('set', 'meta'), scripts, now, commandIds)).toMatchObject({
       kind: 'cannot-run',
       message: 'metascript scripts do not run on agents',
     });
@@ -83,10 +86,10 @@ describe('the gateway message for a command', () => {
 
   it('passes a cancellation on with the session and tenant', () => {
     const cancel: AgentCommand = { type: 'cancel-command', commandId: 's1:item:set', agentId: 'a1' };
-    expect(commandMessage(session, cancel, scripts, now)).toEqual({
+    expect(commandMessage(session, cancel, scripts, now, commandIds)).toEqual({
       kind: 'cancel',
       data: {
-        commandId: 's1:item:set',
+        commandId: commandIds.issue('a1', 's1', 's1:item:set'),
         agentId: 'a1',
         tenantId: 't1',
         sessionId: 's1',

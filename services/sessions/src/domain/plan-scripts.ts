@@ -1,4 +1,9 @@
-import type { AgentCommandCancelRequested, AgentCommandRequested, ScriptLanguage } from '@converge/contracts';
+import type {
+  AgentCommandCancelRequested,
+  AgentCommandRequested,
+  CommandIds,
+  ScriptLanguage,
+} from '@converge/contracts';
 import type { ActionStep, AgentCommand, MaintenanceSession } from './maintenance-session.ts';
 
 /** A script of the plan as deployments resolved it: what a command for a step sends to the agent. */
@@ -23,15 +28,20 @@ export type CommandMessage =
   /** The step cannot run on an agent: the session is answered `failed-to-start` with this message. */
   | { kind: 'cannot-run'; commandId: string; message: string };
 
-/** The gateway message for one of the state machine's commands, built from the plan's scripts. */
+/**
+ * The gateway message for one of the state machine's commands, built from the plan's scripts. The agent knows
+ * the command by the id issued for it (the session's own id with its tag); a step that cannot run keeps the
+ * session's id, since it is answered here.
+ */
 export function commandMessage(
   session: Pick<MaintenanceSession, 'id' | 'tenantId'>,
   command: AgentCommand,
   scripts: PlanScripts,
   now: Date,
+  commandIds: CommandIds,
 ): CommandMessage {
   const ref = {
-    commandId: command.commandId,
+    commandId: commandIds.issue(command.agentId, session.id, command.commandId),
     agentId: command.agentId,
     tenantId: session.tenantId,
     sessionId: session.id,

@@ -1,4 +1,5 @@
 import type {
+  CommandIds,
   SessionAgentConnectivityChanged,
   SessionCancelRequested,
   SessionStartRequested,
@@ -80,15 +81,18 @@ export class SessionBatch {
   private readonly known: (sessionId: string) => OwnedSession | undefined;
   private readonly now: number;
   private readonly partition: number;
+  private readonly commandIds: CommandIds;
 
   constructor(opts: {
     known: (sessionId: string) => OwnedSession | undefined;
     now: number;
     partition: number;
+    commandIds: CommandIds;
   }) {
     this.known = opts.known;
     this.now = opts.now;
     this.partition = opts.partition;
+    this.commandIds = opts.commandIds;
   }
 
   /** The session as this batch sees it: changed here, or as the owner holds it. */
@@ -252,7 +256,9 @@ export class SessionBatch {
     this.changed.set(session.id, next);
     const at = new Date(this.now);
     const scripts = next.plan?.scripts ?? {};
-    const messages = transition.commands.map((command) => commandMessage(session, command, scripts, at));
+    const messages = transition.commands.map((command) =>
+      commandMessage(session, command, scripts, at, this.commandIds),
+    );
     const events = this.produced.get(session.id) ?? [];
     events.push(...transitionOutbox(session, messages, transition.events, at));
     this.produced.set(session.id, events);

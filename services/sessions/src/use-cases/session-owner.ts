@@ -5,7 +5,7 @@ import {
   type ContractEvent,
   type OwnedSubscription,
 } from '@converge/bus';
-import { findContract } from '@converge/contracts';
+import { findContract, type CommandIds } from '@converge/contracts';
 import type { OwnerReplies } from '@converge/runtime';
 import { acquireFence, type OutboxEvent, type PartitionFence } from '@converge/store';
 import { PartitionFencedError } from '@converge/errors';
@@ -44,6 +44,8 @@ export interface SessionOwnerDeps {
   agentIndexPrefix: string;
   /** How often time acts on the owned sessions. */
   tickIntervalMs: number;
+  /** Issues the ids agents know commands by. */
+  commandIds: CommandIds;
 }
 
 /** What one partition's batch stores and sends, in a group commit with those of other partitions. */
@@ -288,6 +290,7 @@ export class SessionOwner {
       known: (id) => owned.sessions.get(id),
       now: this.deps.clock(),
       partition,
+      commandIds: this.deps.commandIds,
     });
     batch.applyAll(inputs);
     // A tick that changed nothing (the clock had not quite reached what the session waits for) is not lost.
@@ -408,7 +411,7 @@ export class SessionOwner {
   ): ContractEvent[] {
     const at = new Date(this.deps.clock());
     const messages = transition.commands.map((command) =>
-      commandMessage(session, command, plan?.scripts ?? {}, at),
+      commandMessage(session, command, plan?.scripts ?? {}, at, this.deps.commandIds),
     );
     return transitionOutbox(session, messages, transition.events, at).map(sendable);
   }

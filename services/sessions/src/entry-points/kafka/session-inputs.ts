@@ -3,6 +3,7 @@ import {
   commandCompleted,
   commandOutputChunk,
   sessionAgentConnectivityChanged,
+  type CommandIds,
   sessionCancelRequested,
   sessionStartRequested,
 } from '@converge/contracts';
@@ -11,12 +12,16 @@ import type { SessionInput } from '../../use-cases/session-batch.ts';
 
 /**
  * What one message on the owner's topics means for its session. An agent's report names its agent and tenant,
- * which the owner checks against the session's own. Redelivery is harmless: the state machine ignores a result
- * for an answered command, a chunk whose sequence number it has seen and a start of a session that exists.
+ * which the owner checks against the session's own, and a command id issued to that agent for that session,
+ * which becomes the session's own name for the command; a report of any other id means nothing. Redelivery is
+ * harmless: the state machine ignores a result for an answered command, a chunk whose sequence number it has
+ * seen and a start of a session that exists.
  */
-export function sessionInputsOf(event: ReceivedEvent): SessionInput[] {
+export function sessionInputsOf(event: ReceivedEvent, commandIds: CommandIds): SessionInput[] {
   if (isEvent(event, commandCompleted)) {
-    const { sessionId, agentId, tenantId, commandId, outcome, exitCode, lastLine, message } = event.data;
+    const { sessionId, agentId, tenantId, outcome, exitCode, lastLine, message } = event.data;
+    const commandId = commandIds.refOf(agentId, sessionId, event.data.commandId);
+    if (commandId === null) return [];
     const report = { type: 'agent-report' as const, sessionId, agentId, tenantId };
     const inputs: SessionInput[] = [];
     if (message !== undefined && outcome !== 'completed' && outcome !== 'undeliverable') {
@@ -31,7 +36,9 @@ export function sessionInputsOf(event: ReceivedEvent): SessionInput[] {
     return inputs;
   }
   if (isEvent(event, commandOutputChunk)) {
-    const { sessionId, agentId, tenantId, commandId, seq, data } = event.data;
+    const { sessionId, agentId, tenantId, seq, data } = event.data;
+    const commandId = commandIds.refOf(agentId, sessionId, event.data.commandId);
+    if (commandId === null) return [];
     return [
       {
         type: 'agent-report',

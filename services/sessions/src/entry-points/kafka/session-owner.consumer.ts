@@ -1,5 +1,5 @@
 import type { Bus, OwnedSubscription } from '@converge/bus';
-import { topics } from '@converge/contracts';
+import { topics, type CommandIds } from '@converge/contracts';
 import type { SessionOwner } from '../../use-cases/session-owner.ts';
 import { sessionInputsOf } from './session-inputs.ts';
 
@@ -10,7 +10,7 @@ import { sessionInputsOf } from './session-inputs.ts';
 export function ownSessions(
   bus: Bus,
   owner: SessionOwner,
-  opts: { groupId: string },
+  opts: { groupId: string; commandIds: CommandIds },
 ): Promise<OwnedSubscription> {
   return bus.subscribeOwned({
     groupId: opts.groupId,
@@ -20,6 +20,10 @@ export function ownSessions(
     partitionsConsumedConcurrently: 12,
     takeOver: owner.takeOver,
     release: owner.release,
-    handleBatch: (partition, events) => owner.handleBatch(partition, events.flatMap(sessionInputsOf)),
+    handleBatch: (partition, events) =>
+      owner.handleBatch(
+        partition,
+        events.flatMap((event) => sessionInputsOf(event, opts.commandIds)),
+      ),
   });
 }
