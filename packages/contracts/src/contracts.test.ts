@@ -159,6 +159,16 @@ const validPayloads: Record<string, unknown> = {
     version: 2,
     deletedAt: at,
   },
+  'converge.audit.entry-recorded.v1': {
+    tenantId: 'tenant-msp',
+    actor: { subject: 'msp-admin', impersonatedBy: null },
+    entityType: 'script',
+    entityId: 'script-1',
+    action: 'updated',
+    before: '{"body":"echo 1"}',
+    after: '{"body":"echo 2"}',
+    at,
+  },
   'converge.catalog-item.changed.v1': {
     itemKind: 'software',
     itemId: 'software-7zip',

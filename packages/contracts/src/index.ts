@@ -10,6 +10,7 @@ export {
   type EventContract,
 } from './event-contract.ts';
 export * from './events/agent-events.ts';
+export * from './events/audit-events.ts';
 export * from './events/catalog-events.ts';
 export * from './events/command-events.ts';
 export * from './events/computer-events.ts';

@@ -6,6 +6,8 @@ export const topics = {
   computerEvents: 'identity.computer-events',
   directoryEvents: 'sync.directory-events',
   catalogEvents: 'deployments.catalog-events',
+  /** Who changed the catalog and the deployments, for the audit log the sync service keeps. */
+  auditEntries: 'deployments.audit-entries',
   sessionEvents: 'sessions.session-events',
   /** Internal: what changes computers, keyed by identity key, for the key's owner (architecture §9). */
   identificationInputs: 'identity.identification-inputs',

@@ -22,7 +22,10 @@ import { ResolutionUseCases } from './use-cases/resolution.ts';
 await runService({
   name: 'deployments',
   config,
-  topics: [{ topic: topics.catalogEvents, partitions: config.kafka.partitions }],
+  topics: [
+    { topic: topics.catalogEvents, partitions: config.kafka.partitions },
+    { topic: topics.auditEntries, partitions: config.kafka.partitions },
+  ],
   start: async ({ bus, mongo, logger }) => {
     const models = catalogModels(mongo);
     const deploymentDocs = deploymentModel(mongo);

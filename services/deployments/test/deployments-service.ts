@@ -23,6 +23,8 @@ export interface Api {
 
 export interface DeploymentsUnderTest {
   service: ServiceProcess;
+  /** The prefix of this run's topics, for another service that must read them. */
+  topicPrefix: string;
   grpcAddress: string;
   bus: Bus;
   as(role: Role): Promise<Api>;
@@ -58,6 +60,7 @@ export async function startDeployments(): Promise<DeploymentsUnderTest> {
   const tokens = new Map<Role, string>();
   return {
     service,
+    topicPrefix,
     grpcAddress: `127.0.0.1:${String(listening.grpcPort)}`,
     bus,
     async as(role) {

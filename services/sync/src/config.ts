@@ -1,4 +1,4 @@
-import { duration, loadConfig, secretKey, serviceConfig, serviceEnv, url, z } from '@converge/config';
+import { duration, loadConfig, secretKey, serviceConfig, serviceEnv, url } from '@converge/config';
 
 /** The sync service's environment: the shared variables plus the directory sync's. */
 export const config = loadConfig(

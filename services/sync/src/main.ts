@@ -16,6 +16,7 @@ import {
 } from './data-access/integration.repository.ts';
 import { AccessRequestRepository, UserRepository, userModels } from './data-access/user.repository.ts';
 import { auditRoutes } from './entry-points/http/audit.routes.ts';
+import { recordAuditEntries } from './entry-points/kafka/audit-entries.consumer.ts';
 import { integrationRoutes } from './entry-points/http/integrations.routes.ts';
 import { peopleRoutes } from './entry-points/http/people.routes.ts';
 import { psaAgreementRoutes } from './entry-points/http/psa-agreements.routes.ts';
@@ -31,7 +32,11 @@ import { UserUseCases } from './use-cases/users.use-cases.ts';
 await runService({
   name: 'sync',
   config,
-  topics: [{ topic: topics.directoryEvents, partitions: config.kafka.partitions }],
+  topics: [
+    { topic: topics.directoryEvents, partitions: config.kafka.partitions },
+    // Created here as well: sync reads it, and may start before deployments has made it.
+    { topic: topics.auditEntries, partitions: config.kafka.partitions },
+  ],
   start: async ({ logger, bus, mongo, redis }) => {
     const models = directoryModels(mongo);
     const writers = {
@@ -80,6 +85,7 @@ await runService({
 
     const relays = startDirectoryRelays(models, bus, logger);
     const schedule = startSyncSchedule(integrations, config.sync.intervalMs, logger);
+    const auditEntries = await recordAuditEntries(bus, `${config.mongo.databasePrefix}.sync.audit`, audit);
 
     return {
       // Written before the request runs: an impersonated request that cannot be audited does not run.
@@ -104,6 +110,7 @@ await runService({
       },
       stop: async () => {
         await schedule.stop();
+        await auditEntries.stop();
         await Promise.all(relays.map((relay) => relay.stop()));
       },
     };

@@ -1,4 +1,4 @@
-import { catalogItemChanged, type CatalogItemKind } from '@converge/contracts';
+import { auditEntryRecorded, catalogItemChanged, type CatalogItemKind } from '@converge/contracts';
 import { NotFoundError } from '@converge/errors';
 import {
   allTenants,
@@ -11,6 +11,7 @@ import {
   type TenantScope,
 } from '@converge/store';
 import type { Model, QueryFilter, UpdateQuery } from 'mongoose';
+import { auditEntry, type ChangeActor } from '../domain/audit-entry.ts';
 import type { CatalogDocument } from './catalog.schemas.ts';
 
 /**
@@ -23,7 +24,10 @@ export function visibleTo(scope: TenantScope): Record<string, unknown> {
   return { $or: [{ tenantId: null }, { tenantId: owned }] };
 }
 
-/** Store and events of one kind of catalog item; every change carries its `catalogItemChanged` event. */
+/**
+ * Store and events of one kind of catalog item; every change carries its `catalogItemChanged` event and its
+ * audit entry, in the same write.
+ */
 export class CatalogRepository<TDoc extends CatalogDocument> {
   private readonly model: Model<TDoc>;
   private readonly kind: CatalogItemKind;
@@ -50,6 +54,18 @@ export class CatalogRepository<TDoc extends CatalogDocument> {
       },
       time: now,
     };
+  }
+
+  private audited(
+    entity: { _id: string; tenantId: string | null },
+    actor: ChangeActor,
+    before: object | null,
+    after: object | null,
+    now: Date,
+  ) {
+    const data = auditEntry({ entityType: this.kind, entity, actor, before, after, at: now });
+    const { topic, type } = auditEntryRecorded;
+    return { type, topic, subject: entity._id, tenantId: data.tenantId, data, time: now };
   }
 
   private live(filter: Record<string, unknown>): QueryFilter<TDoc> {
@@ -96,14 +112,18 @@ export class CatalogRepository<TDoc extends CatalogDocument> {
     return this.model.find(this.live({})).lean<TDoc[]>();
   }
 
-  async insert(doc: Omit<TDoc, 'version' | 'deletedAt' | 'outbox' | 'createdAt' | 'updatedAt'>, now: Date) {
+  async insert(
+    doc: Omit<TDoc, 'version' | 'deletedAt' | 'outbox' | 'createdAt' | 'updatedAt'>,
+    now: Date,
+    actor: ChangeActor,
+  ) {
     const stored = {
       ...doc,
       version: 1,
       deletedAt: null,
       createdAt: now,
       updatedAt: now,
-      outbox: [outboxEntry(this.event(doc, 1, now))],
+      outbox: [this.event(doc, 1, now), this.audited(doc, actor, null, doc, now)].map(outboxEntry),
     };
     const created = await (this.model as unknown as Model<CatalogDocument>).create(stored);
     return created.toObject() as TDoc;
@@ -114,23 +134,28 @@ export class CatalogRepository<TDoc extends CatalogDocument> {
     current: TDoc,
     fields: Partial<TDoc>,
     now: Date,
+    actor: ChangeActor,
     extra: UpdateQuery<TDoc> = {},
   ): Promise<TDoc> {
     const next = { ...current, ...fields };
     const update = withOutbox<TDoc>({ ...extra, $set: { ...fields, updatedAt: now } }, [
       this.event(next, current.version + 1, now),
+      this.audited(current, actor, current, next, now),
     ]);
     return updateVersioned(this.model, this.live({ _id: current._id }), current.version, update);
   }
 
-  async softDelete(current: TDoc, now: Date): Promise<void> {
+  async softDelete(current: TDoc, now: Date, actor: ChangeActor): Promise<void> {
     const event = this.event(current, current.version + 1, now);
     event.data.deleted = true;
     await updateVersioned(
       this.model,
       this.live({ _id: current._id }),
       current.version,
-      withOutbox<TDoc>({ $set: { deletedAt: now, updatedAt: now } }, [event]),
+      withOutbox<TDoc>({ $set: { deletedAt: now, updatedAt: now } }, [
+        event,
+        this.audited(current, actor, current, null, now),
+      ]),
     );
   }
 }

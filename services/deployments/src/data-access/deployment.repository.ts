@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
-import { deploymentChanged } from '@converge/contracts';
+import { auditEntryRecorded, deploymentChanged } from '@converge/contracts';
 import { NotFoundError } from '@converge/errors';
 import {
   allTenants,
@@ -16,6 +16,7 @@ import {
   type TenantScope,
 } from '@converge/store';
 import { Schema, type Connection, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
+import { auditEntry, type ChangeActor } from '../domain/audit-entry.ts';
 import type { Scope } from '../domain/target-matching.ts';
 import type { DesiredState, DeviceFilter, Enforcement, MaintenanceItemRef, Target } from '../domain/types.ts';
 
@@ -115,6 +116,18 @@ export class DeploymentRepository {
     };
   }
 
+  private audited(
+    entity: { _id: string; tenantId: string | null },
+    actor: ChangeActor,
+    before: object | null,
+    after: object | null,
+    now: Date,
+  ) {
+    const data = auditEntry({ entityType: 'deployment', entity, actor, before, after, at: now });
+    const { topic, type } = auditEntryRecorded;
+    return { type, topic, subject: entity._id, tenantId: data.tenantId, data, time: now };
+  }
+
   private live(filter: Record<string, unknown>): QueryFilter<DeploymentDocument> {
     return { ...filter, deletedAt: null };
   }
@@ -149,15 +162,20 @@ export class DeploymentRepository {
     return (await this.model.exists(this.live({ 'maintenanceItem.id': itemId }))) !== null;
   }
 
-  async insert(id: string, fields: DeploymentFields, now: Date): Promise<DeploymentDocument> {
+  async insert(
+    id: string,
+    fields: DeploymentFields,
+    now: Date,
+    actor: ChangeActor,
+  ): Promise<DeploymentDocument> {
+    const doc = { _id: id, ...fields };
     const created = await this.model.create({
-      _id: id,
-      ...fields,
+      ...doc,
       version: 1,
       deletedAt: null,
       createdAt: now,
       updatedAt: now,
-      outbox: [outboxEntry(this.event({ _id: id, ...fields }, 1, now, false))],
+      outbox: [this.event(doc, 1, now, false), this.audited(doc, actor, null, doc, now)].map(outboxEntry),
     });
     return created.toObject();
   }
@@ -166,17 +184,20 @@ export class DeploymentRepository {
     current: DeploymentDocument,
     fields: DeploymentFields,
     now: Date,
+    actor: ChangeActor,
   ): Promise<DeploymentDocument> {
+    const next = { ...current, ...fields };
     const update = withOutbox<DeploymentDocument>({ $set: { ...fields, updatedAt: now } }, [
-      this.event({ _id: current._id, ...fields }, current.version + 1, now, false),
+      this.event(next, current.version + 1, now, false),
+      this.audited(current, actor, current, next, now),
     ]);
     return updateVersioned(this.model, this.live({ _id: current._id }), current.version, update);
   }
 
-  async softDelete(current: DeploymentDocument, now: Date): Promise<void> {
+  async softDelete(current: DeploymentDocument, now: Date, actor: ChangeActor): Promise<void> {
     const update: UpdateQuery<DeploymentDocument> = withOutbox<DeploymentDocument>(
       { $set: { deletedAt: now, updatedAt: now } },
-      [this.event(current, current.version + 1, now, true)],
+      [this.event(current, current.version + 1, now, true), this.audited(current, actor, current, null, now)],
     );
     await updateVersioned(this.model, this.live({ _id: current._id }), current.version, update);
   }

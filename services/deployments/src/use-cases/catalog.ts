@@ -16,6 +16,7 @@ import type {
 } from '../data-access/catalog.schemas.ts';
 import type { DeploymentRepository } from '../data-access/deployment.repository.ts';
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
+import { changeActor } from '../domain/audit-entry.ts';
 import { indexCatalog } from '../domain/catalog-index.ts';
 import { sortVersionsNewestFirst } from '../domain/deployment-rules.ts';
 import { parameterDefinitionProblems, type ParameterDefinition } from '../domain/task-parameters.ts';
@@ -153,6 +154,7 @@ export class CatalogUseCases {
         history: [],
       },
       new Date(),
+      changeActor(principal),
     );
     // Session plans carry script bodies from the cached estate, so script changes move it on too.
     await this.deps.generation.advance();
@@ -172,6 +174,7 @@ export class CatalogUseCases {
         timeoutSeconds: input.timeoutSeconds,
       },
       now,
+      changeActor(principal),
       { $push: { history: { version: current.version, body: current.body, changedAt: now } } },
     );
     await this.deps.generation.advance();
@@ -251,7 +254,11 @@ export class CatalogUseCases {
     const owner = authorizeCatalogOwner(principal, input.tenantId);
     const id = randomUUID();
     const fields = await this.softwareFields(owner, id, input);
-    const doc = await this.deps.software.insert({ _id: id, tenantId: owner, ...fields }, new Date());
+    const doc = await this.deps.software.insert(
+      { _id: id, tenantId: owner, ...fields },
+      new Date(),
+      changeActor(principal),
+    );
     await this.deps.generation.advance();
     return doc;
   }
@@ -259,7 +266,7 @@ export class CatalogUseCases {
   async updateSoftware(principal: Principal, id: string, version: number, input: SoftwareInput) {
     const current = await this.forChange(principal, this.deps.software, id, version);
     const fields = await this.softwareFields(current.tenantId, id, input);
-    const doc = await this.deps.software.update(current, fields, new Date());
+    const doc = await this.deps.software.update(current, fields, new Date(), changeActor(principal));
     await this.deps.generation.advance();
     return doc;
   }
@@ -326,7 +333,11 @@ export class CatalogUseCases {
     const owner = authorizeCatalogOwner(principal, input.tenantId);
     const id = randomUUID();
     const fields = await this.taskFields(owner, id, input);
-    const doc = await this.deps.maintenanceTasks.insert({ _id: id, tenantId: owner, ...fields }, new Date());
+    const doc = await this.deps.maintenanceTasks.insert(
+      { _id: id, tenantId: owner, ...fields },
+      new Date(),
+      changeActor(principal),
+    );
     await this.deps.generation.advance();
     return doc;
   }
@@ -339,7 +350,7 @@ export class CatalogUseCases {
   ) {
     const current = await this.forChange(principal, this.deps.maintenanceTasks, id, version);
     const fields = await this.taskFields(current.tenantId, id, input, current);
-    const doc = await this.deps.maintenanceTasks.update(current, fields, new Date());
+    const doc = await this.deps.maintenanceTasks.update(current, fields, new Date(), changeActor(principal));
     await this.deps.generation.advance();
     return doc;
   }
@@ -354,7 +365,7 @@ export class CatalogUseCases {
     const current = await this.forChange(principal, repository, id, version);
     if (await this.isInUse(id))
       throw new ConflictError('the item is still in use; remove what uses it first');
-    await repository.softDelete(current, new Date());
+    await repository.softDelete(current, new Date(), changeActor(principal));
     await this.deps.generation.advance();
   }
 

@@ -13,6 +13,7 @@ import type {
 } from '../data-access/deployment.repository.ts';
 import type { EstateGenerationRepository } from '../data-access/estate-generation.repository.ts';
 import type { ProjectionRepository } from '../data-access/projection.repository.ts';
+import { changeActor } from '../domain/audit-entry.ts';
 import { actionForScope, desiredStateProblem } from '../domain/deployment-rules.ts';
 import { includesChildTenants, scopeOf, type Scope } from '../domain/target-matching.ts';
 import { parameterValueProblems } from '../domain/task-parameters.ts';
@@ -226,7 +227,7 @@ export class DeploymentUseCases {
   async create(principal: Principal, input: DeploymentInput): Promise<DeploymentDocument> {
     const id = randomUUID();
     const fields = await this.fields(principal, id, input);
-    const doc = await this.deps.deployments.insert(id, fields, new Date());
+    const doc = await this.deps.deployments.insert(id, fields, new Date(), changeActor(principal));
     await this.deps.generation.advance();
     return doc;
   }
@@ -243,14 +244,14 @@ export class DeploymentUseCases {
   async update(principal: Principal, id: string, version: number, input: DeploymentInput) {
     const current = await this.forChange(principal, id, version);
     const fields = await this.fields(principal, id, input, current);
-    const doc = await this.deps.deployments.update(current, fields, new Date());
+    const doc = await this.deps.deployments.update(current, fields, new Date(), changeActor(principal));
     await this.deps.generation.advance();
     return doc;
   }
 
   async delete(principal: Principal, id: string, version: number): Promise<void> {
     const current = await this.forChange(principal, id, version);
-    await this.deps.deployments.softDelete(current, new Date());
+    await this.deps.deployments.softDelete(current, new Date(), changeActor(principal));
     await this.deps.generation.advance();
   }
 }

@@ -2,9 +2,11 @@
    options as a class, but schema definitions are plain objects by design. */
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { TenantRepository, type TenantId } from '@converge/store';
+import { auditedEntityTypes } from '@converge/contracts';
+import { isDuplicateKeyError, TenantRepository, type TenantId } from '@converge/store';
 
 export const auditEntityTypes = [
+  ...auditedEntityTypes,
   'tenant',
   'person',
   'user',
@@ -84,6 +86,30 @@ export class AuditRepository extends TenantRepository<AuditEntryDocument> {
       before: entry.before === undefined ? null : JSON.stringify(entry.before),
       after: entry.after === undefined ? null : JSON.stringify(entry.after),
     });
+  }
+
+  /**
+   * An entry another service recorded, under its id, with its values already as JSON text; a second delivery
+   * finds the id taken and records nothing.
+   */
+  async recordOnce(
+    id: string,
+    entry: Omit<AuditRecord, 'before' | 'after'> & { before: string | null; after: string | null },
+  ): Promise<void> {
+    try {
+      await this.insert(entry.tenantId, {
+        _id: id,
+        at: entry.at,
+        actor: entry.actor,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        action: entry.action,
+        before: entry.before,
+        after: entry.after,
+      });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
   }
 }
 
