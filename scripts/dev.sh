@@ -79,9 +79,13 @@ case "${1:-up}" in
     ensure_node
     ensure_node_modules
     bash scripts/stack.sh up
-    local_service_env >/dev/null # the development keys exist before the services start in parallel
+    ensure_dev_secrets # the development keys exist, whole, before the services start in parallel
     for entry in "${SERVICES[@]}"; do start_service "${entry%%:*}" "${entry##*:}"; done
     for entry in "${SERVICES[@]}"; do wait_ready "${entry%%:*}" "${entry##*:}"; done
+    # The development identities' tenants (tenant-msp, tenant-contoso), created through sync's API when missing.
+    OIDC_ISSUER="http://127.0.0.1:${OIDC_PORT:-18080}" SYNC_URL=http://127.0.0.1:8105 \
+      node packages/dev-oidc/src/seed-tenants.ts >>"$LOGS/service-sync.log" 2>&1 ||
+      die "the development tenants could not be created (see $LOGS/service-sync.log)"
     start_local_agent
     log "Converge is running:"
     for entry in "${SERVICES[@]}"; do printf '  %-14s http://127.0.0.1:%s  (logs: %s)\n' "${entry%%:*}" "${entry##*:}" "$LOGS/service-${entry%%:*}.log" >&2; done

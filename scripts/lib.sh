@@ -45,6 +45,35 @@ ensure_node_modules() {
 # The five services and their HTTP ports on 127.0.0.1 in the local system.
 SERVICES=(identity:8101 deployments:8102 sessions:8103 agent-gateway:8104 sync:8105)
 
+# Development-only encryption keys, made once per checkout and kept with the stack's data.
+DEV_SECRET_NAMES=(INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY)
+
+# Makes sure every development key is in the keys file. Under an exclusive lock, so that starts at the same
+# moment (services in parallel, two terminals) agree on one set of keys; written whole to a temporary file in
+# the same directory and renamed over the old one, so that a reader sees the old file or the new one, never
+# half of either. A complete key already there is kept, since data sealed with it must stay readable; a
+# truncated one (a start killed mid-write before this lock existed) sealed nothing and is made again.
+ensure_dev_secrets() {
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  command -v flock >/dev/null || die "flock (util-linux) is needed to create the development keys"
+  mkdir -p "$(dirname "$keys")"
+  (
+    flock 9
+    local name kept=() missing=()
+    for name in "${DEV_SECRET_NAMES[@]}"; do
+      if grep -qE "^$name=[A-Za-z0-9+/]{43}=\$" "$keys" 2>/dev/null; then kept+=("$name"); else missing+=("$name"); fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && exit 0
+    local partial
+    partial=$(mktemp "$keys.XXXXXX") # mode 600
+    {
+      for name in "${kept[@]}"; do grep -E "^$name=" "$keys"; done
+      for name in "${missing[@]}"; do echo "$name=$(head -c 32 /dev/urandom | base64 -w0)"; done
+    } >"$partial"
+    mv -f "$partial" "$keys"
+  ) 9>>"$keys.lock"
+}
+
 # The environment a service needs to run against the local stack.
 local_service_env() {
   echo "KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-19092}"
@@ -52,23 +81,6 @@ local_service_env() {
   echo "REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}"
   echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
   echo "OIDC_AUDIENCE=api://converge"
-  # Development-only keys, made once per checkout and kept with the stack's data; a key added to the project
-  # later is added to an existing file.
-  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
-  local name missing=()
-  for name in INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY; do
-    grep -q "^$name=" "$keys" 2>/dev/null || missing+=("$name")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    mkdir -p "$(dirname "$keys")"
-    # Written whole under a temporary name and renamed: services started at once must never read half a file,
-    # and the first file made wins, so they all get the same keys.
-    local partial="$keys.$$"
-    (umask 077 && {
-      if [ -f "$keys" ]; then cat "$keys"; fi
-      for name in "${missing[@]}"; do echo "$name=$(head -c 32 /dev/urandom | base64 -w0)"; done
-    } >"$partial")
-    if [ -f "$keys" ]; then mv "$partial" "$keys"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
-  fi
-  cat "$keys"
+  ensure_dev_secrets
+  cat "${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
 }

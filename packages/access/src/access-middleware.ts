@@ -56,7 +56,14 @@ export function accessMiddleware(opts: AccessMiddlewareOptions): RequestHandler 
     const record = await opts.store.forUser(target);
     if (record === null) throw new NotFoundError('no such user to impersonate');
     const principal = effectivePrincipal(
-      { subject: record.subject, kind: 'user', roles: [], tenantId: record.tenantId, scopes: [] },
+      {
+        issuer: record.issuer,
+        subject: record.subject,
+        kind: 'user',
+        roles: [],
+        tenantId: record.tenantId,
+        scopes: [],
+      },
       record,
       new Date(),
     );

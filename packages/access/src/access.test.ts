@@ -2,11 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import type { Principal, Role } from '@converge/auth';
 import { ForbiddenError } from '@converge/errors';
 import { allTenants } from '@converge/store';
-import { authorize, authorizeSubtree, can, tenantScopeOf } from './index.ts';
+import { authorize, authorizeSubtree, can, canGrant, tenantScopeOf } from './index.ts';
 
 /** `tenantId: null` makes a principal whose token names no tenant. */
 function user(role: Role | null, tenantId: string | null = 'tenant-contoso'): Principal {
   return {
+    issuer: 'https://issuer.test',
     subject: 'someone',
     kind: 'user',
     roles: role === null ? [] : [role],
@@ -48,6 +49,30 @@ describe('permissions', () => {
 
   it('give nothing to a principal without a role', () => {
     expect(can(user(null), 'read')).toBe(false);
+  });
+});
+
+describe('the rights ceiling of user management', () => {
+  it('lets an MSP admin grant every role', () => {
+    for (const role of ['msp-admin', 'msp-non-admin', 'tenant-admin', 'tenant-non-admin'] as const) {
+      expect(canGrant(user('msp-admin', 'tenant-msp'), role)).toBe(true);
+    }
+  });
+
+  it('lets a tenant admin grant tenant roles, never an MSP role', () => {
+    const admin = user('tenant-admin');
+    expect(canGrant(admin, 'tenant-admin')).toBe(true);
+    expect(canGrant(admin, 'tenant-non-admin')).toBe(true);
+    expect(canGrant(admin, 'msp-admin')).toBe(false);
+    // An MSP non-admin's actions are each a tenant admin's too, but in every tenant instead of one.
+    expect(canGrant(admin, 'msp-non-admin')).toBe(false);
+  });
+
+  it('never lets a principal grant a role that allows more than its own', () => {
+    expect(canGrant(user('tenant-non-admin'), 'tenant-admin')).toBe(false);
+    expect(canGrant(user('msp-non-admin', 'tenant-msp'), 'tenant-admin')).toBe(false);
+    expect(canGrant(user('msp-non-admin', 'tenant-msp'), 'msp-admin')).toBe(false);
+    expect(canGrant(user(null), 'tenant-non-admin')).toBe(false);
   });
 });
 

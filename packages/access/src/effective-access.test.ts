@@ -5,6 +5,7 @@ import { tenantScopeOf } from './tenant-scope.ts';
 import { ForbiddenError } from '@converge/errors';
 
 const token: Principal = {
+  issuer: 'https://issuer.test',
   subject: 'someone',
   kind: 'user',
   roles: ['msp-admin'],
@@ -16,6 +17,7 @@ const now = new Date('2026-05-01T12:00:00Z');
 function record(overrides: Partial<EffectiveAccessRecord> = {}): EffectiveAccessRecord {
   return {
     userId: 'u-1',
+    issuer: 'https://issuer.test',
     subject: 'someone',
     roles: ['tenant-non-admin'],
     tenantId: 'tenant-contoso',
@@ -45,5 +47,10 @@ describe('effective principal', () => {
 
   it('leaves no role for a removed user even though the token carries one', () => {
     expect(effectivePrincipal(token, record({ roles: [] }), now).roles).toEqual([]);
+  });
+
+  it('never overrides an application (client-credentials) token, whatever a record says', () => {
+    const partner: Principal = { ...token, subject: 'partner-client', kind: 'client' };
+    expect(effectivePrincipal(partner, record({ subject: 'partner-client', roles: [] }), now)).toBe(partner);
   });
 });

@@ -2,14 +2,19 @@ import { isRole, type Principal, type Role } from '@converge/auth';
 import { UnavailableError } from '@converge/errors';
 import type { Redis } from 'ioredis';
 
+/** Who signed in: a subject is unique only within its issuer, so the two together name one identity. */
+export interface SignInIdentity {
+  issuer: string;
+  subject: string;
+}
+
 /**
  * A portal user's access as the sync service last granted it (ARCHITECTURE.md §6): written to Redis on every
- * change of role, tenant or expiry, and rebuilt from the sync service's database at its start.
+ * change of role, tenant or expiry, and rebuilt from the sync service's database at its start. Only a user bound
+ * to a verified sign-in identity has a record; an invitation not yet redeemed has none.
  */
-export interface EffectiveAccessRecord {
+export interface EffectiveAccessRecord extends SignInIdentity {
   userId: string;
-  /** The token subject (`sub`) the user signs in with. */
-  subject: string;
   /** Empty when the user was removed: a removed user keeps no access, whatever the token says. */
   roles: Role[];
   /** The user's home tenant: the scope of tenant users; MSP users act across tenants. */
@@ -23,18 +28,24 @@ export const defaultAccessKeyPrefix = 'converge:access:';
 /** Reads and writes the records; the sync service is the only writer, every service reads. */
 export interface EffectiveAccessStore {
   write(record: EffectiveAccessRecord): Promise<void>;
-  forSubject(subject: string): Promise<EffectiveAccessRecord | null>;
+  forIdentity(identity: SignInIdentity): Promise<EffectiveAccessRecord | null>;
   forUser(userId: string): Promise<EffectiveAccessRecord | null>;
 }
 
 function parseRecord(text: string | null): EffectiveAccessRecord | null {
   if (text === null) return null;
   const raw = JSON.parse(text) as Partial<EffectiveAccessRecord>;
-  if (typeof raw.userId !== 'string' || typeof raw.subject !== 'string' || typeof raw.tenantId !== 'string') {
+  if (
+    typeof raw.userId !== 'string' ||
+    typeof raw.issuer !== 'string' ||
+    typeof raw.subject !== 'string' ||
+    typeof raw.tenantId !== 'string'
+  ) {
     return null;
   }
   return {
     userId: raw.userId,
+    issuer: raw.issuer,
     subject: raw.subject,
     roles: Array.isArray(raw.roles) ? raw.roles.filter(isRole) : [],
     tenantId: raw.tenantId,
@@ -43,11 +54,13 @@ function parseRecord(text: string | null): EffectiveAccessRecord | null {
 }
 
 /**
- * Records live under two keys, by token subject (every request) and by user id (impersonation). Neither has a
- * TTL: an expired record must stay readable so that it denies, instead of falling back to the token's roles.
+ * Records live under two keys, by sign-in identity (every request) and by user id (impersonation). Neither has
+ * a TTL: an expired record must stay readable so that it denies, instead of falling back to the token's roles.
+ * The identity key encodes issuer and subject, so no subject of one issuer can name another issuer's identity.
  */
 export function effectiveAccessStore(redis: Redis, keyPrefix = defaultAccessKeyPrefix): EffectiveAccessStore {
-  const subjectKey = (subject: string) => `${keyPrefix}subject:${subject}`;
+  const identityKey = ({ issuer, subject }: SignInIdentity) =>
+    `${keyPrefix}identity:${encodeURIComponent(issuer)}:${encodeURIComponent(subject)}`;
   const userKey = (userId: string) => `${keyPrefix}user:${userId}`;
   async function read(key: string): Promise<EffectiveAccessRecord | null> {
     try {
@@ -60,24 +73,26 @@ export function effectiveAccessStore(redis: Redis, keyPrefix = defaultAccessKeyP
   return {
     async write(record) {
       const text = JSON.stringify(record);
-      await redis.multi().set(subjectKey(record.subject), text).set(userKey(record.userId), text).exec();
+      await redis.multi().set(identityKey(record), text).set(userKey(record.userId), text).exec();
     },
-    forSubject: (subject) => read(subjectKey(subject)),
+    forIdentity: (identity) => read(identityKey(identity)),
     forUser: (userId) => read(userKey(userId)),
   };
 }
 
 /**
- * The principal a request acts as: a granted record overrides the token's roles and tenant, and an expired
- * or removed one leaves no role at all (so every authorization refuses). Without a record the token's own
- * app roles apply, which is how partner clients and identity-provider-assigned roles keep working.
+ * The principal a request acts as: a granted record overrides a person's token roles and tenant, and an
+ * expired or removed one leaves no role at all (so every authorization refuses). Without a record the token's
+ * own app roles apply, which is how identity-provider-assigned roles keep working. An application
+ * (client-credentials) token is never overridden: users are people, and no user record can speak for a
+ * partner integration, whatever identity a record names.
  */
 export function effectivePrincipal(
   principal: Principal,
   record: EffectiveAccessRecord | null,
   now: Date,
 ): Principal {
-  if (record === null) return principal;
+  if (record === null || principal.kind === 'client') return principal;
   const expired = record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime();
   return { ...principal, roles: expired ? [] : [...record.roles], tenantId: record.tenantId };
 }
@@ -87,5 +102,7 @@ export type EffectiveAccessResolver = (principal: Principal) => Promise<Principa
 /** Maps a token's principal to its effective one, reading Redis on every call so changes apply at once. */
 export function createEffectiveAccess(store: EffectiveAccessStore): EffectiveAccessResolver {
   return async (principal) =>
-    effectivePrincipal(principal, await store.forSubject(principal.subject), new Date());
+    principal.kind === 'client'
+      ? principal
+      : effectivePrincipal(principal, await store.forIdentity(principal), new Date());
 }

@@ -1,4 +1,4 @@
-export { actions, can, type Action } from './permissions.ts';
+export { actions, can, canGrant, type Action } from './permissions.ts';
 export { authorize, authorizeSubtree, tenantScopeOf } from './tenant-scope.ts';
 export {
   createEffectiveAccess,
@@ -8,6 +8,7 @@ export {
   type EffectiveAccessRecord,
   type EffectiveAccessResolver,
   type EffectiveAccessStore,
+  type SignInIdentity,
 } from './effective-access.ts';
 export {
   accessMiddleware,

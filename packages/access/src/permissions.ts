@@ -1,4 +1,4 @@
-import type { Principal, Role } from '@converge/auth';
+import { isMspUser, type Principal, type Role } from '@converge/auth';
 
 /**
  * What a principal may do, in the product's words. The matrix follows the reference's User Roles: MSP
@@ -64,4 +64,15 @@ const permissions: Record<Role, ReadonlySet<Action>> = {
 /** True when any of the principal's roles allows the action (tenant scope is checked separately). */
 export function can(principal: Principal, action: Action): boolean {
   return principal.roles.some((role) => permissions[role].has(action));
+}
+
+/**
+ * The rights ceiling of user management: a principal may grant a role only when it may itself take every
+ * action the role allows, and an MSP role (which acts in every tenant) only when it acts in every tenant
+ * too. So a tenant admin grants tenant roles, and nobody hands out more than they hold.
+ */
+export function canGrant(principal: Principal, role: Role): boolean {
+  const grantee: Principal = { ...principal, roles: [role] };
+  if (isMspUser(grantee) && !isMspUser(principal)) return false;
+  return actions.every((action) => !can(grantee, action) || can(principal, action));
 }

@@ -23,9 +23,12 @@ function principalKind(claims: JWTPayload): Principal['kind'] {
 export function principalFromClaims(claims: JWTPayload): Principal {
   const subject = optionalString(claims.sub);
   if (subject === undefined) throw new UnauthorizedError('token has no subject');
+  const issuer = optionalString(claims.iss);
+  if (issuer === undefined) throw new UnauthorizedError('token has no issuer');
   const name = optionalString(claims.name);
   const email = optionalString(claims.email);
   return {
+    issuer,
     subject,
     kind: principalKind(claims),
     ...(name === undefined ? {} : { name }),

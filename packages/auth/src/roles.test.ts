@@ -3,7 +3,14 @@ import { hasRole, isMspUser, isRole } from './roles.ts';
 import type { Principal, Role } from './roles.ts';
 
 function principal(...roles: Role[]): Principal {
-  return { subject: 's', kind: 'user', roles, tenantId: 'tenant-a', scopes: [] };
+  return {
+    issuer: 'https://issuer.test',
+    subject: 's',
+    kind: 'user',
+    roles,
+    tenantId: 'tenant-a',
+    scopes: [],
+  };
 }
 
 describe('roles', () => {

@@ -10,6 +10,11 @@ export function isRole(value: unknown): value is Role {
 }
 
 export interface Principal {
+  /**
+   * The token's issuer (`iss`). A sign-in identity is the issuer and the subject together: a subject is only
+   * unique within its issuer.
+   */
+  issuer: string;
   subject: string;
   kind: 'user' | 'client';
   name?: string;

@@ -41,6 +41,7 @@ describe('createTokenVerifier against the dev OIDC provider', () => {
 
   it('verifies a user token found through discovery and maps it to the user', async () => {
     await expect(verify(userToken)).resolves.toEqual({
+      issuer,
       subject: 'tenant-admin',
       kind: 'user',
       name: devUsers['tenant-admin'].name,

@@ -15,6 +15,21 @@ export const testUserGrantType = 'urn:converge:params:oauth:grant-type:test-user
 export const mspTenantId = 'tenant-msp';
 export const customerTenantId = 'tenant-contoso';
 
+/**
+ * The tenants of the seeded identities, as the directory (the sync service) must hold them for their tokens'
+ * `tid` to name a tenant that exists. `npm start` creates them (`seed-tenants.ts`).
+ */
+export interface DevTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly isMsp: boolean;
+}
+
+export const devTenants = [
+  { id: mspTenantId, name: 'Northwind MSP', isMsp: true },
+  { id: customerTenantId, name: 'Contoso', isMsp: false },
+] as const satisfies readonly DevTenant[];
+
 export interface DevUser {
   readonly sub: string;
   readonly email: string;

@@ -4,9 +4,11 @@ export {
   apiScope,
   customerTenantId,
   devClients,
+  devTenants,
   devUsers,
   findDevUser,
   mspTenantId,
   testUserGrantType,
 } from './dev-accounts.ts';
-export type { DevRole, DevUser } from './dev-accounts.ts';
+export type { DevRole, DevTenant, DevUser } from './dev-accounts.ts';
+export { seedDevTenants } from './dev-tenants.ts';

@@ -52,6 +52,9 @@ await runService({
     const companies = new PsaCompanyRepository(companyModel);
     const audit = new AuditRepository(auditModel(mongo));
     await Promise.all(Object.values(mongo.models).map((model) => model.init()));
+    // Users and access requests were once keyed by the bare subject: drop those indexes (the unique one would
+    // refuse a second invitation, which has no identity).
+    await Promise.all([userModel.syncIndexes(), accessRequestModel.syncIndexes()]);
 
     const accessStore = effectiveAccessStore(redis, config.access.keyPrefix);
     const tenants = new TenantUseCases(writers.tenants, audit);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Role } from '@converge/auth';
 import { uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
-import { roles, startSyncService, type Api } from './fixtures/sync-service.ts';
+import { inviteAndRedeem, roles, startSyncService, type Api } from './fixtures/sync-service.ts';
 
 let service: ServiceProcess;
 let api: Api;
@@ -105,8 +105,15 @@ const matrix: MatrixRow[] = [
     endpoint: 'create user',
     method: 'POST',
     path: () => '/users',
-    body: () => ({ personId: 'person-none', subject: 'nobody', role: 'tenant-non-admin' }),
+    body: () => ({ personId: 'person-none', role: 'tenant-non-admin' }),
     allowed: admins,
+  },
+  {
+    endpoint: 'redeem invitation',
+    method: 'POST',
+    path: () => '/invitations/redeem',
+    body: () => ({ code: 'no-such-code' }),
+    allowed: everyone,
   },
   { endpoint: 'get user', method: 'GET', path: () => '/users/user-none', allowed: admins },
   {
@@ -252,14 +259,11 @@ describe('users, access requests and expiry', () => {
 
   it('an expired user gets 403 within seconds, asks again, and an approval gives access back', async () => {
     const expiresAt = new Date(Date.now() + 2_000).toISOString();
-    const created = await api.call('tenant-admin', 'POST', '/users', {
+    userId = await inviteAndRedeem(api, 'tenant-admin', 'tenant-non-admin', {
       personId: contosoPerson,
-      subject: 'tenant-non-admin',
       role: 'tenant-non-admin',
       expiresAt,
     });
-    expect(created.status).toBe(201);
-    userId = (created.body as Item).id;
     expect((await api.call('tenant-non-admin', 'GET', '/people')).status).toBe(200);
 
     const expiredAt = await waitFor(
@@ -318,7 +322,7 @@ describe('users, access requests and expiry', () => {
         items: { action: string; before: { role?: string } | null; after: { role?: string } | null }[];
       }
     ).items;
-    expect(entries.map((entry) => entry.action)).toEqual(['updated', 'created']);
+    expect(entries.map((entry) => entry.action)).toEqual(['updated', 'bound', 'created']);
     expect(entries[0]).toMatchObject({
       before: { role: 'tenant-non-admin' },
       after: { role: 'tenant-admin' },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { impersonationHeader } from '@converge/access';
 import { getAccessToken, type ServiceProcess } from '@converge/testing';
-import { startSyncService, type Api } from './fixtures/sync-service.ts';
+import { inviteAndRedeem, startSyncService, type Api } from './fixtures/sync-service.ts';
 
 // Issue 12, item 8: only a person who is an MSP admin may act as another user. An application (a partner
 // integration on client credentials) holds the msp-admin app role too, but no person stands behind it.
@@ -37,13 +37,10 @@ beforeAll(async () => {
     tenantId: 'tenant-contoso',
     displayName: 'Robin Contoso User',
   });
-  const user = await api.call('msp-admin', 'POST', '/users', {
+  userId = await inviteAndRedeem(api, 'msp-admin', 'tenant-non-admin', {
     personId: (person.body as { id: string }).id,
-    subject: 'tenant-non-admin',
     role: 'tenant-non-admin',
   });
-  expect(user.status).toBe(201);
-  userId = (user.body as { id: string }).id;
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- mongoose declares schema type
    options as a class, but schema definitions are plain objects by design. */
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { SignInIdentity } from '@converge/access';
 import type { Role } from '@converge/auth';
 import { TenantRepository } from '@converge/store';
 import type { PortalUser } from '../domain/user-access.ts';
@@ -17,7 +18,8 @@ export interface AccessRequestDocument {
   _id: string;
   /** The tenant the requester asked to join: its admins decide. */
   tenantId: string;
-  subject: string;
+  /** From the requester's verified token: the identity an approval binds. */
+  identity: SignInIdentity;
   name: string | null;
   email: string | null;
   message: string | null;
@@ -31,12 +33,20 @@ export interface AccessRequestDocument {
   version: number;
 }
 
+const identitySchema = new Schema<SignInIdentity>(
+  { issuer: { type: String, required: true }, subject: { type: String, required: true } },
+  { _id: false },
+);
+
 const userSchema = new Schema<UserDocument>(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     personId: { type: String, required: true },
-    subject: { type: String, required: true },
+    // Both absent (not null) while unset, so that the sparse unique indexes below skip them.
+    identity: { type: identitySchema, default: undefined },
+    invitationCodeHash: { type: String, default: undefined },
+    invitationExpiresAt: { type: Date, default: null },
     role: { type: String, required: true },
     expiresAt: { type: Date, default: null },
     removedAt: { type: Date, default: null },
@@ -46,8 +56,10 @@ const userSchema = new Schema<UserDocument>(
   },
   { versionKey: false, collection: 'users' },
 );
-// One user per sign-in identity: the effective access in Redis is keyed by the token subject.
-userSchema.index({ subject: 1 }, { unique: true });
+// One user per sign-in identity: the effective access in Redis is keyed by it. Invitations have none yet.
+userSchema.index({ 'identity.issuer': 1, 'identity.subject': 1 }, { unique: true, sparse: true });
+// A redemption finds its invitation by the code's hash; two invitations never share a code.
+userSchema.index({ invitationCodeHash: 1 }, { unique: true, sparse: true });
 // The users list of a tenant.
 userSchema.index({ tenantId: 1, _id: 1 });
 
@@ -55,7 +67,7 @@ const accessRequestSchema = new Schema<AccessRequestDocument>(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
-    subject: { type: String, required: true },
+    identity: { type: identitySchema, required: true },
     name: { type: String, default: null },
     email: { type: String, default: null },
     message: { type: String, default: null },
@@ -72,12 +84,19 @@ const accessRequestSchema = new Schema<AccessRequestDocument>(
 // Admins list a tenant's pending requests (the notification in the portal).
 accessRequestSchema.index({ tenantId: 1, status: 1 });
 // A requester asking twice gets the pending request back instead of a second one.
-accessRequestSchema.index({ subject: 1, status: 1 });
+accessRequestSchema.index({ 'identity.issuer': 1, 'identity.subject': 1, status: 1 });
 
 export class UserRepository extends TenantRepository<UserDocument> {
-  /** The user of a sign-in identity in any tenant: subjects are unique across the installation. */
-  async findBySubject(subject: string): Promise<UserDocument | null> {
-    return this.model.findOne({ subject }).lean<UserDocument>();
+  /** The user of a sign-in identity in any tenant: an identity is a user of one tenant at most. */
+  async findByIdentity({ issuer, subject }: SignInIdentity): Promise<UserDocument | null> {
+    return this.model
+      .findOne({ 'identity.issuer': issuer, 'identity.subject': subject })
+      .lean<UserDocument>();
+  }
+
+  /** The invitation a code was issued for, in any tenant: the code is all the redeeming person knows. */
+  async findByInvitationCodeHash(hash: string): Promise<UserDocument | null> {
+    return this.model.findOne({ invitationCodeHash: hash }).lean<UserDocument>();
   }
 
   /** Every user, for rebuilding the effective access records in Redis. */
@@ -87,8 +106,10 @@ export class UserRepository extends TenantRepository<UserDocument> {
 }
 
 export class AccessRequestRepository extends TenantRepository<AccessRequestDocument> {
-  async findPendingBySubject(subject: string): Promise<AccessRequestDocument | null> {
-    return this.model.findOne({ subject, status: 'pending' }).lean<AccessRequestDocument>();
+  async findPendingByIdentity({ issuer, subject }: SignInIdentity): Promise<AccessRequestDocument | null> {
+    return this.model
+      .findOne({ 'identity.issuer': issuer, 'identity.subject': subject, status: 'pending' })
+      .lean<AccessRequestDocument>();
   }
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EffectiveAccessStore } from '@converge/access';
+import type { EffectiveAccessStore, SignInIdentity } from '@converge/access';
 import type { Principal, Role } from '@converge/auth';
 import { ConflictError, NotFoundError, ValidationError } from '@converge/errors';
-import { asTenantId, type TenantScope } from '@converge/store';
+import { asTenantId, isDuplicateKeyError, type TenantScope } from '@converge/store';
 import type { AuditRepository } from '../data-access/audit.repository.ts';
 import type {
   AccessRequestDocument,
@@ -10,7 +10,15 @@ import type {
   UserDocument,
   UserRepository,
 } from '../data-access/user.repository.ts';
-import { accessRecordOf, checkRoleFitsTenant } from '../domain/user-access.ts';
+import {
+  accessRecordOf,
+  checkMayGrant,
+  checkMayJoin,
+  checkRoleFitsTenant,
+  invitationCodeHash,
+  invitationLifetimeMs,
+  newInvitationCode,
+} from '../domain/user-access.ts';
 import { auditActor, type Actor } from './actor.ts';
 import type { PeopleUseCases } from './people.use-cases.ts';
 import type { TenantUseCases } from './tenants.use-cases.ts';
@@ -20,17 +28,25 @@ export interface Grant {
   expiresAt?: string | null;
 }
 
-function userView(user: UserDocument) {
+/** What the API and the audit log show of a user: never the invitation code's hash. */
+export function userView(user: UserDocument) {
   return {
     id: user._id,
     tenantId: user.tenantId,
     personId: user.personId,
-    subject: user.subject,
+    identity: user.identity ?? null,
+    invitationExpiresAt: user.invitationExpiresAt,
     role: user.role,
     expiresAt: user.expiresAt,
     removedAt: user.removedAt,
     version: user.version,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
   };
+}
+
+function identityOf(principal: Principal): SignInIdentity {
+  return { issuer: principal.issuer, subject: principal.subject };
 }
 
 function expiryOf(grant: { expiresAt?: string | null }, now: Date): Date | null {
@@ -79,25 +95,40 @@ export class UserUseCases {
     return tenant;
   }
 
-  private async publish(user: UserDocument): Promise<void> {
-    await this.deps.access.write(accessRecordOf(user));
+  /** A write that binds an identity: the unique index refuses a second user of it made at the same moment. */
+  private async bound(write: Promise<UserDocument>): Promise<UserDocument> {
+    try {
+      return await write;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw new ConflictError('this sign-in identity is a user already');
+      throw error;
+    }
   }
 
-  async create(
+  private async publish(user: UserDocument): Promise<void> {
+    const record = accessRecordOf(user);
+    if (record !== null) await this.deps.access.write(record);
+  }
+
+  /**
+   * Makes a person a user: an invitation with its role and expiry, bound to nobody until the person redeems
+   * its code (returned here once) with a verified sign-in. No admin names another person's sign-in identity.
+   */
+  async invite(
     actor: Actor,
     scope: TenantScope,
-    input: Grant & { personId: string; subject: string },
+    input: Grant & { personId: string },
     now: Date,
-  ): Promise<UserDocument> {
+  ): Promise<{ user: UserDocument; invitationCode: string }> {
     const person = await this.deps.people.live(scope, input.personId);
     checkRoleFitsTenant(input.role, await this.tenantOf(person.tenantId));
-    if ((await this.deps.users.findBySubject(input.subject)) !== null) {
-      throw new ConflictError('this sign-in identity is a user already');
-    }
+    checkMayGrant(actor.principal, input.role);
+    const { code, hash } = newInvitationCode();
     const user = await this.deps.users.insert(asTenantId(person.tenantId), {
       _id: `user-${randomUUID()}`,
       personId: person._id,
-      subject: input.subject,
+      invitationCodeHash: hash,
+      invitationExpiresAt: new Date(now.getTime() + invitationLifetimeMs),
       role: input.role,
       expiresAt: expiryOf(input, now),
       removedAt: null,
@@ -106,6 +137,35 @@ export class UserUseCases {
       updatedAt: now,
     });
     await this.record(actor, user, 'created', undefined, user, now);
+    return { user, invitationCode: code };
+  }
+
+  /**
+   * Binds the invitation of a code to the redeeming person's verified sign-in identity, once: the code stops
+   * working, and the user's access applies from the next request.
+   */
+  async redeemInvitation(principal: Principal, code: string, now: Date): Promise<UserDocument> {
+    const invitation = await this.deps.users.findByInvitationCodeHash(invitationCodeHash(code));
+    if (
+      invitation === null ||
+      invitation.removedAt !== null ||
+      invitation.invitationExpiresAt === null ||
+      invitation.invitationExpiresAt.getTime() <= now.getTime()
+    ) {
+      throw new NotFoundError('no such invitation, or it has expired');
+    }
+    checkMayJoin(principal, await this.tenantOf(invitation.tenantId));
+    const identity = identityOf(principal);
+    if ((await this.deps.users.findByIdentity(identity)) !== null) {
+      throw new ConflictError('this sign-in identity is a user already');
+    }
+    const user = await this.bound(
+      this.deps.users.update(asTenantId(invitation.tenantId), invitation._id, invitation.version, {
+        $set: { identity, invitationExpiresAt: null, updatedAt: now },
+        $unset: { invitationCodeHash: 1 },
+      }),
+    );
+    await this.record({ principal, impersonator: undefined }, user, 'bound', invitation, user, now);
     await this.publish(user);
     return user;
   }
@@ -118,9 +178,11 @@ export class UserUseCases {
     now: Date,
   ): Promise<UserDocument> {
     const current = await this.live(scope, id);
+    checkMayGrant(actor.principal, current.role);
     const set: Partial<UserDocument> = { updatedAt: now };
     if (patch.role !== undefined) {
       checkRoleFitsTenant(patch.role, await this.tenantOf(current.tenantId));
+      checkMayGrant(actor.principal, patch.role);
       set.role = patch.role;
     }
     if (patch.expiresAt !== undefined) set.expiresAt = expiryOf(patch, now);
@@ -137,8 +199,11 @@ export class UserUseCases {
 
   async remove(actor: Actor, scope: TenantScope, id: string, now: Date): Promise<void> {
     const current = await this.live(scope, id);
+    checkMayGrant(actor.principal, current.role);
+    // A removed invitation's code stops working with it.
     const removed = await this.deps.users.update(asTenantId(current.tenantId), id, current.version, {
-      $set: { removedAt: now, updatedAt: now },
+      $set: { removedAt: now, invitationExpiresAt: null, updatedAt: now },
+      $unset: { invitationCodeHash: 1 },
     });
     await this.record(actor, removed, 'deleted', current, undefined, now);
     await this.publish(removed);
@@ -164,7 +229,9 @@ export class UserUseCases {
     });
   }
 
-  /** Writes every user's effective access again: Redis holds nothing that cannot be rebuilt from here. */
+  /**
+   * Writes every bound user's effective access again: Redis holds nothing that cannot be rebuilt from here.
+   */
   async rebuildEffectiveAccess(): Promise<number> {
     let count = 0;
     for await (const user of this.deps.users.all()) {
@@ -174,23 +241,29 @@ export class UserUseCases {
     return count;
   }
 
-  /** A signed-in person without access asks for it; asking again returns the pending request. */
+  /**
+   * A signed-in person without access asks for it; asking again returns the pending request. The request
+   * keeps the identity of the verified token it came with, which an approval binds.
+   */
   async requestAccess(
     principal: Principal,
     input: { tenantId?: string; message?: string },
     now: Date,
   ): Promise<AccessRequestDocument> {
-    const pending = await this.deps.accessRequests.findPendingBySubject(principal.subject);
+    const identity = identityOf(principal);
+    const pending = await this.deps.accessRequests.findPendingByIdentity(identity);
     if (pending !== null) return pending;
     const tenantId = input.tenantId ?? principal.tenantId;
-    if (tenantId === undefined || (await this.deps.tenants.live(tenantId)) === null) {
+    const tenant = tenantId === undefined ? null : await this.deps.tenants.live(tenantId);
+    if (tenant === null) {
       throw new ValidationError('name the tenant you ask to join', [
         { path: '/body/tenantId', message: 'no such tenant' },
       ]);
     }
-    return this.deps.accessRequests.insert(asTenantId(tenantId), {
+    checkMayJoin(principal, tenant);
+    return this.deps.accessRequests.insert(asTenantId(tenant._id), {
       _id: `access-request-${randomUUID()}`,
-      subject: principal.subject,
+      identity,
       name: principal.name ?? null,
       email: principal.email ?? null,
       message: input.message ?? null,
@@ -225,12 +298,14 @@ export class UserUseCases {
     const request = await this.pending(scope, id);
     const tenant = await this.tenantOf(request.tenantId);
     checkRoleFitsTenant(grant.role, tenant);
+    checkMayGrant(actor.principal, grant.role);
     const expiresAt = expiryOf(grant, now);
-    const existing = await this.deps.users.findBySubject(request.subject);
+    const existing = await this.deps.users.findByIdentity(request.identity);
     let user: UserDocument;
     if (existing !== null) {
       if (existing.tenantId !== request.tenantId)
         throw new ConflictError('this identity is a user of another tenant');
+      checkMayGrant(actor.principal, existing.role);
       user = await this.deps.users.update(asTenantId(existing.tenantId), existing._id, existing.version, {
         $set: { role: grant.role, expiresAt, removedAt: null, updatedAt: now },
       });
@@ -242,20 +317,27 @@ export class UserUseCases {
         (await this.deps.people.create(
           null,
           request.tenantId,
-          { displayName: request.name ?? request.email ?? request.subject, upn, email: request.email },
+          {
+            displayName: request.name ?? request.email ?? request.identity.subject,
+            upn,
+            email: request.email,
+          },
           now,
         ));
-      user = await this.deps.users.insert(asTenantId(request.tenantId), {
-        _id: `user-${randomUUID()}`,
-        personId: person._id,
-        subject: request.subject,
-        role: grant.role,
-        expiresAt,
-        removedAt: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      });
+      user = await this.bound(
+        this.deps.users.insert(asTenantId(request.tenantId), {
+          _id: `user-${randomUUID()}`,
+          personId: person._id,
+          identity: request.identity,
+          invitationExpiresAt: null,
+          role: grant.role,
+          expiresAt,
+          removedAt: null,
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
       await this.record(actor, user, 'created', undefined, user, now);
     }
     await this.publish(user);

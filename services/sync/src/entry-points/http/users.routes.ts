@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { principalOf } from '@converge/http';
 import type { AccessRequestRepository, UserRepository } from '../../data-access/user.repository.ts';
-import type { Grant, UserUseCases } from '../../use-cases/users.use-cases.ts';
+import { userView, type Grant, type UserUseCases } from '../../use-cases/users.use-cases.ts';
 import {
   actorOf,
   allowed,
@@ -29,28 +29,35 @@ export function userRoutes(
       ...pageRequest(req),
       filter: withTenantFilter(req, filter),
     });
-    res.json({ items: page.items.map(present), nextCursor: page.nextCursor });
+    res.json({ items: page.items.map(userView), nextCursor: page.nextCursor });
   });
 
   router.post('/users', async (req, res) => {
     const scope = allowed(res, 'manage-users');
-    const body = req.body as Grant & { personId: string; subject: string };
-    res.status(201).json(present(await users.create(actorOf(res), scope, body, new Date())));
+    const body = req.body as Grant & { personId: string };
+    const { user, invitationCode } = await users.invite(actorOf(res), scope, body, new Date());
+    res.status(201).json({ ...userView(user), invitationCode });
   });
 
   router.get('/users/:userId', async (req, res) => {
-    res.json(present(await users.live(allowed(res, 'manage-users'), pathParam(req, 'userId'))));
+    res.json(userView(await users.live(allowed(res, 'manage-users'), pathParam(req, 'userId'))));
   });
 
   router.patch('/users/:userId', async (req, res) => {
     const scope = allowed(res, 'manage-users');
     const patch = req.body as Partial<Grant> & { version?: number };
-    res.json(present(await users.update(actorOf(res), scope, pathParam(req, 'userId'), patch, new Date())));
+    res.json(userView(await users.update(actorOf(res), scope, pathParam(req, 'userId'), patch, new Date())));
   });
 
   router.delete('/users/:userId', async (req, res) => {
     await users.remove(actorOf(res), allowed(res, 'manage-users'), pathParam(req, 'userId'), new Date());
     res.status(204).end();
+  });
+
+  // Open to every signed-in principal: redeeming an invitation is how a person without access gets it.
+  router.post('/invitations/redeem', async (req, res) => {
+    const { code } = req.body as { code: string };
+    res.json(userView(await users.redeemInvitation(principalOf(res), code, new Date())));
   });
 
   // Open to every signed-in principal: asking for access is what one does without any.
