@@ -45,6 +45,48 @@ ensure_node_modules() {
 # The five services and their HTTP ports on 127.0.0.1 in the local system.
 SERVICES=(identity:8101 deployments:8102 sessions:8103 agent-gateway:8104 sync:8105)
 
+# The dashboard's public origin in the local system (the development OIDC provider redirects only to this port).
+WEB_PORT=5173
+
+# The environment the dashboard needs in the local system: the services' URLs, the dev provider's dashboard client,
+# and a development-only session key kept with the stack's data (added to a key file made before the dashboard).
+local_web_env() {
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  local_service_env >/dev/null
+  if ! grep -q '^SESSION_SECRET=' "$keys"; then
+    (umask 077 && echo "SESSION_SECRET=$(head -c 32 /dev/urandom | base64 -w0)" >>"$keys")
+  fi
+  echo "PORT=$WEB_PORT"
+  echo "PUBLIC_URL=http://127.0.0.1:$WEB_PORT"
+  echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
+  echo "OIDC_CLIENT_ID=converge-dashboard"
+  local entry name var
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*}
+    var=$(echo "$name" | tr 'a-z-' 'A-Z_')_URL
+    echo "$var=http://127.0.0.1:${entry##*:}"
+  done
+  grep '^SESSION_SECRET=' "$keys"
+}
+
+# Builds the dashboard when its build is missing or older than its sources.
+ensure_web_build() {
+  local build="$CONVERGE_ROOT/web/build/handler.js"
+  if [ -f "$build" ] && [ -z "$(find "$CONVERGE_ROOT/web/src" "$CONVERGE_ROOT/web/svelte.config.js" "$CONVERGE_ROOT/web/vite.config.ts" -newer "$build" -print -quit)" ]; then
+    return
+  fi
+  log "building the dashboard"
+  (cd "$CONVERGE_ROOT" && npm run build --silent -w web >/dev/null) || die "the dashboard did not build"
+}
+
+# Chromium for the browser tests, from the distribution (Playwright's own download is not reachable).
+ensure_chromium() {
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return; fi
+  log "installing chromium (apt) for the browser tests"
+  apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } ||
+    die "chromium is needed for the browser tests (apt-get install -y chromium)"
+}
+
 # The environment a service needs to run against the local stack.
 local_service_env() {
   echo "KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-19092}"

@@ -38,6 +38,12 @@ export async function createEdgeHandler(opts: EdgeOptions): Promise<Middleware> 
     ownRoutes: { [`${apiPrefix}/openapi.json`]: openApiDocumentHandler(document) },
   });
   return (req: IncomingMessage, res: ServerResponse, next: NextHandler) => {
+    // Probes: the edge holds no state of its own, so alive is ready (each service has its own readiness).
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ready', service: 'web' }));
+      return;
+    }
     proxy(req, res, () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       serveApiReference(path, res)

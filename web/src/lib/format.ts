@@ -14,6 +14,7 @@ export function isFinal(status: string): boolean {
 export function tone(status: string | null | undefined): string {
   switch (status) {
     case 'passed':
+    case 'success':
     case 'compliant':
     case 'succeeded':
       return 'ok';

@@ -1,4 +1,5 @@
 import type { components } from './api/gen/schema';
+import { isFinal } from './format.ts';
 
 export type Session = components['schemas']['Session'];
 export type Action = components['schemas']['Action'];
@@ -44,6 +45,7 @@ export function applyLiveEvent(session: Session | undefined, live: LiveEvent): S
       session.status = live.data.status;
       if (live.data.stage !== undefined) session.stage = live.data.stage;
       if (live.data.reason !== undefined) session.reason = live.data.reason;
+      if (isFinal(live.data.status)) session.finishedAt ??= live.data.changedAt;
       return session;
     }
     case 'action': {
