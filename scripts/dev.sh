@@ -20,6 +20,15 @@ start_service() {
   echo $! >"$RUN/service-$name.pid"
 }
 
+# The dashboard and the one public API origin, in front of the services.
+start_web() {
+  service_pid web >/dev/null && return
+  mkdir -p "$RUN" "$LOGS"
+  # shellcheck disable=SC2046
+  setsid env $(local_web_env) node web/server/main.ts >>"$LOGS/service-web.log" 2>&1 </dev/null &
+  echo $! >"$RUN/service-web.pid"
+}
+
 wait_ready() {
   local name=$1 port=$2
   for _ in $(seq 120); do
@@ -61,12 +70,12 @@ start_local_agent() {
 
 stop_services() {
   local entry name pid
-  for entry in agent "${SERVICES[@]}"; do
+  for entry in web agent "${SERVICES[@]}"; do
     name=${entry%%:*}
     pid=$(service_pid "$name") || continue
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for entry in agent "${SERVICES[@]}"; do
+  for entry in web agent "${SERVICES[@]}"; do
     name=${entry%%:*}
     for _ in $(seq 60); do service_pid "$name" >/dev/null || break; sleep 0.25; done
     pid=$(service_pid "$name") && kill -KILL "$pid" 2>/dev/null || true
@@ -87,7 +96,11 @@ case "${1:-up}" in
       node packages/dev-oidc/src/seed-tenants.ts >>"$LOGS/service-sync.log" 2>&1 ||
       die "the development tenants could not be created (see $LOGS/service-sync.log)"
     start_local_agent
+    ensure_web_build
+    start_web
+    wait_ready web "$WEB_PORT"
     log "Converge is running:"
+    printf '  %-14s http://127.0.0.1:%s  (dashboard and API; logs: %s)\n' "web" "$WEB_PORT" "$LOGS/service-web.log" >&2
     for entry in "${SERVICES[@]}"; do printf '  %-14s http://127.0.0.1:%s  (logs: %s)\n' "${entry%%:*}" "${entry##*:}" "$LOGS/service-${entry%%:*}.log" >&2; done
     printf '  %-14s agent ports 8114 (WebSocket), 8124 (gRPC)\n' "agent-gateway" >&2
     printf '  %-14s state %s  (logs: %s)\n' "local agent" "$AGENT_STATE" "$LOGS/agent.log" >&2
@@ -99,7 +112,7 @@ case "${1:-up}" in
     bash scripts/stack.sh down
     ;;
   status)
-    for entry in "${SERVICES[@]}" agent; do
+    for entry in "${SERVICES[@]}" agent web; do
       name=${entry%%:*}
       if pid=$(service_pid "$name"); then printf '%-14s running (pid %s)\n' "$name" "$pid"; else printf '%-14s stopped\n' "$name"; fi
     done

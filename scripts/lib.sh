@@ -46,7 +46,7 @@ ensure_node_modules() {
 SERVICES=(identity:8101 deployments:8102 sessions:8103 agent-gateway:8104 sync:8105)
 
 # Development-only encryption keys, made once per checkout and kept with the stack's data.
-DEV_SECRET_NAMES=(INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY)
+DEV_SECRET_NAMES=(INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY SESSION_SECRET)
 
 # Makes sure every development key is in the keys file. Under an exclusive lock, so that starts at the same
 # moment (services in parallel, two terminals) agree on one set of keys; written whole to a temporary file in
@@ -72,6 +72,45 @@ ensure_dev_secrets() {
     } >"$partial"
     mv -f "$partial" "$keys"
   ) 9>>"$keys.lock"
+}
+
+# The dashboard's public origin in the local system (the development OIDC provider redirects only to this port).
+WEB_PORT=5173
+
+# The environment the dashboard needs in the local system: the services' URLs, the dev provider's dashboard client,
+# and its development-only session key (`SESSION_SECRET`, one of the development keys).
+local_web_env() {
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  ensure_dev_secrets
+  echo "PORT=$WEB_PORT"
+  echo "PUBLIC_URL=http://127.0.0.1:$WEB_PORT"
+  echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
+  echo "OIDC_CLIENT_ID=converge-dashboard"
+  local entry name var
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*}
+    var=$(echo "$name" | tr 'a-z-' 'A-Z_')_URL
+    echo "$var=http://127.0.0.1:${entry##*:}"
+  done
+  grep '^SESSION_SECRET=' "$keys"
+}
+
+# Builds the dashboard when its build is missing or older than its sources.
+ensure_web_build() {
+  local build="$CONVERGE_ROOT/web/build/handler.js"
+  if [ -f "$build" ] && [ -z "$(find "$CONVERGE_ROOT/web/src" "$CONVERGE_ROOT/web/svelte.config.js" "$CONVERGE_ROOT/web/vite.config.ts" -newer "$build" -print -quit)" ]; then
+    return
+  fi
+  log "building the dashboard"
+  (cd "$CONVERGE_ROOT" && npm run build --silent -w web >/dev/null) || die "the dashboard did not build"
+}
+
+# Chromium for the browser tests, from the distribution (Playwright's own download is not reachable).
+ensure_chromium() {
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return; fi
+  log "installing chromium (apt) for the browser tests"
+  apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } ||
+    die "chromium is needed for the browser tests (apt-get install -y chromium)"
 }
 
 # The environment a service needs to run against the local stack.

@@ -26,3 +26,8 @@ npm run jest --silent -- --forceExit --testPathIgnorePatterns '\.fault\.test\.ts
 
 log "fault tests"
 npm run jest --silent -- --forceExit --runInBand --testMatch '**/*.fault.test.ts' --passWithNoTests "$@"
+
+log "browser tests (the dashboard in Chromium against the local system)"
+ensure_chromium
+ensure_web_build
+npx playwright test -c web/playwright.config.ts

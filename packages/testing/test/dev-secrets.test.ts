@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 
 const run = promisify(execFile);
 const lib = fileURLToPath(new URL('../../../scripts/lib.sh', import.meta.url));
-const keyNames = ['INTEGRATION_SECRETS_KEY', 'DEPLOYMENT_SECRETS_KEY', 'COMMAND_ID_KEY'];
+const keyNames = ['INTEGRATION_SECRETS_KEY', 'DEPLOYMENT_SECRETS_KEY', 'COMMAND_ID_KEY', 'SESSION_SECRET'];
 const dirs: string[] = [];
 
 async function stackDir(): Promise<string> {
@@ -32,7 +32,7 @@ function keysIn(text: string): Record<string, string> {
   return Object.fromEntries(
     text
       .split('\n')
-      .filter((line) => /^[A-Z_]+_KEY=/.test(line))
+      .filter((line) => /^[A-Z_]+_(KEY|SECRET)=/.test(line))
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
 }

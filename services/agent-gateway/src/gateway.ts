@@ -79,7 +79,9 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       events,
       presence,
       commandIds: createCommandIds(config.commandIdKey),
-      onForeignReport: () => metrics.foreignReport(),
+      onForeignReport: () => {
+        metrics.foreignReport();
+      },
     },
     onGreeted: (session) => {
       // The agent may still hold an older connection on another replica: that one closes as superseded.

@@ -78,7 +78,9 @@ export class SessionRepository {
     filter: SessionListFilter,
     page: PageRequest,
   ): Promise<Page<SessionSummary>> {
-    const conditions: QueryFilter<SessionDocument> = {};
+    // The owners' partition fences share this collection (`fence:…` documents without a tenant); a caller who
+    // sees every tenant would otherwise page through them too. A scoped caller's tenant filter replaces this.
+    const conditions: QueryFilter<SessionDocument> = { tenantId: { $exists: true } };
     if (filter.status !== undefined) conditions.status = filter.status;
     if (filter.computerId !== undefined) conditions.computerId = filter.computerId;
     if (filter.scheduleId !== undefined) conditions.scheduleId = filter.scheduleId;

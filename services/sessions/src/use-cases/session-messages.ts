@@ -75,6 +75,8 @@ export function transitionOutbox(
             actionId: change.actionId,
             commandId: change.commandId,
             line: change.line,
+            // Numbered, so a live view that read the kept lines first can drop the ones it already has.
+            index: change.index,
             loggedAt: at,
           }),
         );
