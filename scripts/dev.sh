@@ -16,7 +16,7 @@ start_service() {
   service_pid "$name" >/dev/null && return
   mkdir -p "$RUN" "$LOGS"
   # shellcheck disable=SC2046
-  setsid env $(local_service_env) PORT="$port" node "services/$name/src/main.ts" >>"$LOGS/service-$name.log" 2>&1 </dev/null &
+  setsid env $(local_service_env "$name") PORT="$port" node "services/$name/src/main.ts" >>"$LOGS/service-$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/service-$name.pid"
 }
 
@@ -79,7 +79,7 @@ case "${1:-up}" in
     ensure_node
     ensure_node_modules
     bash scripts/stack.sh up
-    local_service_env >/dev/null # the development keys exist before the services start in parallel
+    dev_secrets_file >/dev/null # the development keys exist before the services start in parallel
     for entry in "${SERVICES[@]}"; do start_service "${entry%%:*}" "${entry##*:}"; done
     for entry in "${SERVICES[@]}"; do wait_ready "${entry%%:*}" "${entry##*:}"; done
     start_local_agent

@@ -45,25 +45,44 @@ ensure_node_modules() {
 # The five services and their HTTP ports on 127.0.0.1 in the local system.
 SERVICES=(identity:8101 deployments:8102 sessions:8103 agent-gateway:8104 sync:8105)
 
-# The environment a service needs to run against the local stack.
+# Development-only encryption keys, made once per checkout and kept with the stack's data; a key added since
+# (COMMAND_SECRETS_KEY) is added to the file of an older checkout. Prints the file's path.
+dev_secrets_file() {
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  local name missing=()
+  for name in INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_SECRETS_KEY; do
+    grep -qs "^$name=" "$keys" || missing+=("$name")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    mkdir -p "$(dirname "$keys")"
+    # Written whole under a temporary name and renamed: services started at once must never read half a file,
+    # and the first rename of a new file wins, so they all get the same keys.
+    local partial="$keys.$$" existed=false
+    [ -f "$keys" ] && existed=true
+    (umask 077 && {
+      if $existed; then cat "$keys"; fi
+      for name in "${missing[@]}"; do echo "$name=$(head -c 32 /dev/urandom | base64 -w0)"; done
+    } >"$partial")
+    if $existed; then mv -f "$partial" "$keys"; elif [ -f "$keys" ]; then rm -f "$partial"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
+  fi
+  echo "$keys"
+}
+
+# The environment a service needs to run against the local stack. Each service gets only the keys it holds in
+# production: sessions carries secret task parameters sealed with COMMAND_SECRETS_KEY and must not be able to
+# open them (docs/security.md, issue 12, item 1).
 local_service_env() {
+  local service=${1:-}
   echo "KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-19092}"
   echo "MONGO_URI=mongodb://127.0.0.1:${FERRETDB_PORT:-27117}/"
   echo "REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}"
   echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
   echo "OIDC_AUDIENCE=api://converge"
-  # Development-only encryption keys, made once per checkout and kept with the stack's data.
-  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
-  if [ ! -f "$keys" ]; then
-    mkdir -p "$(dirname "$keys")"
-    # Written whole under a temporary name and renamed: services started at once must never read half a file,
-    # and the first rename wins, so they all get the same keys.
-    local partial="$keys.$$"
-    (umask 077 && {
-      echo "INTEGRATION_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
-      echo "DEPLOYMENT_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)"
-    } >"$partial")
-    if [ -f "$keys" ]; then rm -f "$partial"; else mv -n "$partial" "$keys"; rm -f "$partial"; fi
-  fi
-  cat "$keys"
+  local keys
+  keys=$(dev_secrets_file)
+  case "$service" in
+    sync) grep '^INTEGRATION_SECRETS_KEY=' "$keys" ;;
+    deployments) grep -E '^(DEPLOYMENT|COMMAND)_SECRETS_KEY=' "$keys" ;;
+    agent-gateway) grep '^COMMAND_SECRETS_KEY=' "$keys" ;;
+  esac
 }

@@ -29,6 +29,19 @@ export function url(protocols?: readonly string[]) {
   );
 }
 
+/**
+ * A 256-bit AES key, base64 (`openssl rand -base64 32`), as the bytes. Never given a default: a key that ships
+ * with the code protects nothing.
+ */
+export function encryptionKey() {
+  return z
+    .string()
+    .refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32, {
+      error: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+    })
+    .transform((text) => Buffer.from(text, 'base64'));
+}
+
 /** A comma-separated list; items are trimmed and empty items dropped. */
 export function csv() {
   return z.string().transform((text) =>

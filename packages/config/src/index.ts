@@ -2,6 +2,7 @@ export {
   bool,
   csv,
   duration,
+  encryptionKey,
   logLevel,
   logLevels,
   parseDuration,

@@ -76,6 +76,7 @@ describe('service readiness', () => {
           GRPC_PORT: '0',
           DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
           INTEGRATION_SECRETS_KEY: randomBytes(32).toString('base64'),
+          COMMAND_SECRETS_KEY: randomBytes(32).toString('base64'),
         },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

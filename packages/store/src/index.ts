@@ -41,6 +41,11 @@ export {
 } from './tenant-id.ts';
 export { createSecretCipher, type SecretCipher } from './secret-cipher.ts';
 export {
+  createCommandSecrets,
+  type CommandSecretBinding,
+  type CommandSecrets,
+} from './command-secrets.ts';
+export {
   acquireFence,
   fenceId,
   fenceIdPrefix,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { duration, loadConfig, port, serviceConfig, serviceEnv, z } from '@converge/config';
+import { duration, encryptionKey, loadConfig, port, serviceConfig, serviceEnv, z } from '@converge/config';
 
 const positiveInt = z.coerce.number().int().min(1);
 
@@ -44,6 +44,9 @@ const env = serviceEnv.extend({
   // its partitions moved), and a command retained there for days must not run on an agent. Sessions send a
   // command again, with a new request time, when its agent connects.
   COMMAND_MAX_AGE: duration().default(600_000),
+  // Opens the secret parameters deployments sealed into commands, just before they are written to the agent.
+  // Deployments holds the same key; the sessions service, which carries the commands, must not.
+  COMMAND_SECRETS_KEY: encryptionKey(),
   // How long a replica waits for another replica to acknowledge a forwarded command.
   FORWARD_ACK_TIMEOUT: duration().default(2_000),
   // Drain: Drain frames are spread over at most DRAIN_SPREAD; agents reconnect after up to DRAIN_RECONNECT_MAX.
@@ -108,6 +111,7 @@ function toConfig(parsed: z.infer<typeof env>) {
     },
     commandsGroupId: parsed.COMMANDS_GROUP_ID,
     commandMaxAgeMs: parsed.COMMAND_MAX_AGE,
+    commandSecretsKey: parsed.COMMAND_SECRETS_KEY,
   };
 }
 

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Subscription } from '@converge/bus';
 import type { ServiceContext, ServiceParts } from '@converge/runtime';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
+import { createCommandSecrets } from '@converge/store';
 import { agentDirectory } from './agents/agent-directory.ts';
 import { authenticateAgent, enrollAgent } from './agents/enrollment.ts';
 import { EnrollmentThrottle } from './agents/enrollment-throttle.ts';
@@ -105,6 +106,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     commandMaxAgeMs: config.commandMaxAgeMs,
     // Commands are consumed again after a rebalance from the last offsets committed in the background.
     redeliveryWindowMs: commandConsumerTuning.commitIntervalMs * 10,
+    commandSecrets: createCommandSecrets(config.commandSecretsKey),
     logger,
   });
   const channel: ReplicaChannel = new ReplicaChannel({
@@ -114,12 +116,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     ackTimeoutMs: config.replica.forwardAckTimeoutMs,
     logger,
     handlers: {
-      deliverCommand: (command) => {
-        const started = performance.now();
-        const sent = router.deliverLocally(command) === 'sent';
-        if (sent) metrics.dispatched(performance.now() - started, 'local');
-        return sent;
-      },
+      deliverCommand: (command) => router.deliverForwarded(command),
       deliverCancel: (cancel) => {
         router.deliverCancelLocally(cancel);
       },

@@ -73,8 +73,11 @@ export async function startInstallation(): Promise<Installation> {
       timeoutMs: 60_000,
     });
 
+  // Deployments seals secret task parameters with it and the gateway opens them; sessions never gets it.
+  const commandSecretsKey = randomBytes(32).toString('base64');
   const deploymentsStarting = start('deployments', {
     DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
+    COMMAND_SECRETS_KEY: commandSecretsKey,
     GRPC_PORT: '0',
   });
   const sessionsEnv = deploymentsStarting.then(async (deployments) => {
@@ -94,6 +97,7 @@ export async function startInstallation(): Promise<Installation> {
       REPLICA_ID: `${run}-gateway`,
       REDIS_KEY_PREFIX: `${run}-gateway`,
       COMMANDS_GROUP_ID: `${run}.agent-gateway`,
+      COMMAND_SECRETS_KEY: commandSecretsKey,
       // A loaded two-core machine may stall a few seconds; the idle close is 2.5 heartbeats.
       HEARTBEAT_INTERVAL: '5s',
       PRESENCE_FLUSH_INTERVAL: '100ms',

@@ -1,19 +1,11 @@
-import { duration, loadConfig, serviceConfig, serviceEnv, url, z } from '@converge/config';
-
-/** 32 bytes, base64: the AES-256-GCM key integration credentials are sealed with. */
-const secretsKey = z
-  .string()
-  .transform((text) => Buffer.from(text, 'base64'))
-  .refine((key) => key.length === 32, {
-    error: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
-  });
+import { duration, encryptionKey, loadConfig, serviceConfig, serviceEnv, url } from '@converge/config';
 
 /** The sync service's environment: the shared variables plus the directory sync's. */
 export const config = loadConfig(
   serviceEnv
     .extend({
-      // No default: a key that ships with the code protects nothing.
-      INTEGRATION_SECRETS_KEY: secretsKey,
+      // The AES-256-GCM key integration credentials are sealed with.
+      INTEGRATION_SECRETS_KEY: encryptionKey(),
       // How often every integration is synchronized (ImmyBot syncs people roughly every hour).
       SYNC_INTERVAL: duration().default(3_600_000),
       // How long one sync run may hold its integration's lock before another replica may take over.
