@@ -29,6 +29,10 @@ export interface Agent {
 
 export interface Installation {
   services: Record<ServiceName, ServiceProcess>;
+  /** What every database of this installation is named after (`<prefix>_<service>`). */
+  databasePrefix: string;
+  /** What every Kafka topic of this installation starts with. */
+  topicPrefix: string;
   /** Calls a service's REST API as an MSP admin. */
   api(service: ServiceName, method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** The MSP admin's access token the API calls carry. */
@@ -137,6 +141,8 @@ export async function startInstallation(): Promise<Installation> {
 
   const installation: Installation = {
     services,
+    databasePrefix: shared.MONGO_DATABASE_PREFIX,
+    topicPrefix: shared.KAFKA_TOPIC_PREFIX,
     token,
     async api(service, method, path, body) {
       const response = await fetch(`${services[service].baseUrl}/api/v1${path}`, {
