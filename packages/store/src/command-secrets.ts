@@ -22,7 +22,13 @@ export interface CommandSecrets {
 
 /** A JSON array, so no id can run into the next (command and parameter names may hold `:`). */
 function commandSecretContext(binding: CommandSecretBinding, parameter: string): string {
-  return JSON.stringify(['command-parameter', binding.tenantId, binding.agentId, binding.sessionId, parameter]);
+  return JSON.stringify([
+    'command-parameter',
+    binding.tenantId,
+    binding.agentId,
+    binding.sessionId,
+    parameter,
+  ]);
 }
 
 export function createCommandSecrets(key: Buffer): CommandSecrets {

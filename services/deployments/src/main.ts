@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { topics } from '@converge/contracts';
 import { outboxPublisher, runService } from '@converge/runtime';
-import { createCommandSecrets, createSecretCipher, startOutboxRelay, type OutboxRelay } from '@converge/store';
+import {
+  createCommandSecrets,
+  createSecretCipher,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '@converge/store';
 import type { Model } from 'mongoose';
 import { config } from './config.ts';
 import { CatalogRepository } from './data-access/catalog.repository.ts';
