@@ -16,7 +16,7 @@ start_service() {
   service_pid "$name" >/dev/null && return
   mkdir -p "$RUN" "$LOGS"
   # shellcheck disable=SC2046
-  setsid env $(local_service_env) PORT="$port" node "services/$name/src/main.ts" >>"$LOGS/service-$name.log" 2>&1 </dev/null &
+  setsid env $(local_service_env "$name") PORT="$port" node "services/$name/src/main.ts" >>"$LOGS/service-$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/service-$name.pid"
 }
 

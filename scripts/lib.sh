@@ -46,7 +46,7 @@ ensure_node_modules() {
 SERVICES=(identity:8101 deployments:8102 sessions:8103 agent-gateway:8104 sync:8105)
 
 # Development-only encryption keys, made once per checkout and kept with the stack's data.
-DEV_SECRET_NAMES=(INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_ID_KEY SESSION_SECRET)
+DEV_SECRET_NAMES=(INTEGRATION_SECRETS_KEY DEPLOYMENT_SECRETS_KEY COMMAND_SECRETS_KEY COMMAND_ID_KEY SESSION_SECRET)
 
 # Makes sure every development key is in the keys file. Under an exclusive lock, so that starts at the same
 # moment (services in parallel, two terminals) agree on one set of keys; written whole to a temporary file in
@@ -113,13 +113,22 @@ ensure_chromium() {
     die "chromium is needed for the browser tests (apt-get install -y chromium)"
 }
 
-# The environment a service needs to run against the local stack.
+# The environment a service needs to run against the local stack. Each service gets only the keys it holds in
+# production: sessions carries secret task parameters sealed with COMMAND_SECRETS_KEY and must not be able to
+# open them (docs/security.md, issue 12, item 1); only sessions and the gateway share COMMAND_ID_KEY (item 4).
 local_service_env() {
+  local service=${1:-}
   echo "KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-19092}"
   echo "MONGO_URI=mongodb://127.0.0.1:${FERRETDB_PORT:-27117}/"
   echo "REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}"
   echo "OIDC_ISSUER=http://127.0.0.1:${OIDC_PORT:-18080}"
   echo "OIDC_AUDIENCE=api://converge"
+  local keys="${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
   ensure_dev_secrets
-  cat "${CONVERGE_STACK_DIR:-$CONVERGE_ROOT/.stack}/dev-secrets.env"
+  case "$service" in
+    sync) grep '^INTEGRATION_SECRETS_KEY=' "$keys" ;;
+    deployments) grep -E '^(DEPLOYMENT|COMMAND)_SECRETS_KEY=' "$keys" ;;
+    sessions) grep '^COMMAND_ID_KEY=' "$keys" ;;
+    agent-gateway) grep -E '^COMMAND_(SECRETS|ID)_KEY=' "$keys" ;;
+  esac
 }

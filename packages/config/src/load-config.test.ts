@@ -7,6 +7,7 @@ import {
   loadConfig,
   logLevel,
   port,
+  secretKey,
   serviceConfig,
   serviceEnv,
   url,
@@ -162,6 +163,14 @@ describe('env field helpers', () => {
     expect(duration().parse('1200')).toBe(1200);
     expect(duration().safeParse('5 minutes').success).toBe(false);
     expect(duration().safeParse('-5s').success).toBe(false);
+  });
+
+  it('reads 32-byte base64 encryption keys as bytes, and nothing shorter, longer or not base64', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(secretKey().parse(key.toString('base64'))).toEqual(key);
+    expect(secretKey().safeParse(Buffer.alloc(31).toString('base64')).success).toBe(false);
+    expect(secretKey().safeParse(Buffer.alloc(33).toString('base64')).success).toBe(false);
+    expect(secretKey().safeParse(`${key.toString('base64')}!`).success).toBe(false);
   });
 
   it('reads log levels', () => {

@@ -77,6 +77,7 @@ describe('service readiness', () => {
           DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
           INTEGRATION_SECRETS_KEY: randomBytes(32).toString('base64'),
           COMMAND_ID_KEY: randomBytes(32).toString('base64'),
+          COMMAND_SECRETS_KEY: randomBytes(32).toString('base64'),
         },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

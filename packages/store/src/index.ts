@@ -40,6 +40,7 @@ export {
   type TenantScope,
 } from './tenant-id.ts';
 export { createSecretCipher, type SecretCipher } from './secret-cipher.ts';
+export { createCommandSecrets, type CommandSecretBinding, type CommandSecrets } from './command-secrets.ts';
 export {
   acquireFence,
   fenceId,

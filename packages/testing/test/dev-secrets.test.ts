@@ -11,7 +11,13 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 
 const run = promisify(execFile);
 const lib = fileURLToPath(new URL('../../../scripts/lib.sh', import.meta.url));
-const keyNames = ['INTEGRATION_SECRETS_KEY', 'DEPLOYMENT_SECRETS_KEY', 'COMMAND_ID_KEY', 'SESSION_SECRET'];
+const keyNames = [
+  'INTEGRATION_SECRETS_KEY',
+  'DEPLOYMENT_SECRETS_KEY',
+  'COMMAND_SECRETS_KEY',
+  'COMMAND_ID_KEY',
+  'SESSION_SECRET',
+];
 const dirs: string[] = [];
 
 async function stackDir(): Promise<string> {
@@ -50,7 +56,7 @@ describe('the development keys', () => {
         [1, 2, 3, 4].map((process) =>
           withLib(
             dir,
-            `for i in 1 2 3 4 5 6; do (local_service_env >"${dir}/env.${process}.$i") & done; wait`,
+            `for i in 1 2 3 4 5 6; do (ensure_dev_secrets && cat "${dir}/dev-secrets.env" >"${dir}/env.${process}.$i") & done; wait`,
           ),
         ),
       );
@@ -81,5 +87,16 @@ describe('the development keys', () => {
     const before = await readFile(join(dir, 'dev-secrets.env'), 'utf8');
     await withLib(dir, 'ensure_dev_secrets');
     expect(await readFile(join(dir, 'dev-secrets.env'), 'utf8')).toBe(before);
+  });
+
+  it('go to each service as it holds them in production: sessions cannot open sealed command secrets', async () => {
+    const dir = await stackDir();
+    const keysOf = async (service: string) =>
+      Object.keys(keysIn(await withLib(dir, `local_service_env ${service}`))).sort();
+    expect(await keysOf('sessions')).toEqual(['COMMAND_ID_KEY']);
+    expect(await keysOf('agent-gateway')).toEqual(['COMMAND_ID_KEY', 'COMMAND_SECRETS_KEY']);
+    expect(await keysOf('deployments')).toEqual(['COMMAND_SECRETS_KEY', 'DEPLOYMENT_SECRETS_KEY']);
+    expect(await keysOf('sync')).toEqual(['INTEGRATION_SECRETS_KEY']);
+    expect(await keysOf('identity')).toEqual([]);
   });
 });

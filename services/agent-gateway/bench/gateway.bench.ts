@@ -27,6 +27,7 @@
 // This machine allows 20,000 open files per process (`ulimit -Hn`, not raisable here), so one gateway holds
 // the 15,000 agents of the default run, and the fleet is split over processes of at most `--agents-per-fleet`.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +181,7 @@ async function startGateway(
       REPLICA_ID: `${run.runId}-${transport}-${incarnation}`,
       COMMANDS_GROUP_ID: `${run.runId}-${transport}`,
       REDIS_KEY_PREFIX: run.runId,
+      COMMAND_SECRETS_KEY: randomBytes(32).toString('base64'),
       SHUTDOWN_TIMEOUT: '10s',
     },
   });

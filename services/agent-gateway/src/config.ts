@@ -46,6 +46,9 @@ const env = serviceEnv.extend({
   COMMAND_MAX_AGE: duration().default(600_000),
   // The key of the tags of command ids, shared with the sessions service (packages/contracts command-ids.ts).
   COMMAND_ID_KEY: secretKey(),
+  // Opens the secret parameters deployments sealed into commands, just before they are written to the agent.
+  // Deployments holds the same key; the sessions service, which carries the commands, must not.
+  COMMAND_SECRETS_KEY: secretKey(),
   // How long a replica waits for another replica to acknowledge a forwarded command.
   FORWARD_ACK_TIMEOUT: duration().default(2_000),
   // Drain: Drain frames are spread over at most DRAIN_SPREAD; agents reconnect after up to DRAIN_RECONNECT_MAX.
@@ -111,6 +114,7 @@ function toConfig(parsed: z.infer<typeof env>) {
     commandsGroupId: parsed.COMMANDS_GROUP_ID,
     commandMaxAgeMs: parsed.COMMAND_MAX_AGE,
     commandIdKey: parsed.COMMAND_ID_KEY,
+    commandSecretsKey: parsed.COMMAND_SECRETS_KEY,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Subscription } from '@converge/bus';
 import { createCommandIds } from '@converge/contracts';
 import type { ServiceContext, ServiceParts } from '@converge/runtime';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
+import { createCommandSecrets } from '@converge/store';
 import { agentDirectory } from './agents/agent-directory.ts';
 import { authenticateAgent, enrollAgent } from './agents/enrollment.ts';
 import { EnrollmentThrottle } from './agents/enrollment-throttle.ts';
@@ -110,6 +111,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     commandMaxAgeMs: config.commandMaxAgeMs,
     // Commands are consumed again after a rebalance from the last offsets committed in the background.
     redeliveryWindowMs: commandConsumerTuning.commitIntervalMs * 10,
+    commandSecrets: createCommandSecrets(config.commandSecretsKey),
     logger,
   });
   const channel: ReplicaChannel = new ReplicaChannel({
@@ -119,12 +121,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     ackTimeoutMs: config.replica.forwardAckTimeoutMs,
     logger,
     handlers: {
-      deliverCommand: (command) => {
-        const started = performance.now();
-        const sent = router.deliverLocally(command) === 'sent';
-        if (sent) metrics.dispatched(performance.now() - started, 'local');
-        return sent;
-      },
+      deliverCommand: (command) => router.deliverForwarded(command),
       deliverCancel: (cancel) => {
         router.deliverCancelLocally(cancel);
       },

@@ -11,10 +11,12 @@ import {
   type CommandCompleted,
 } from '@converge/contracts';
 import { CommandOutcome, OutputStream } from '@converge/proto';
+import { createCommandSecrets } from '@converge/store';
 import { getAccessToken, uniqueId, waitFor } from '@converge/testing';
 import { FakeAgent, type Credential } from './fake-agent.ts';
 import {
   command,
+  commandSecretsKey,
   createInstallToken,
   enrollOverGrpc,
   enrollOverHttp,
@@ -338,6 +340,42 @@ describe('commands', () => {
     expect(agent.ended).toEqual([]);
     const metrics = await fetch(`${gateway.service.baseUrl}/metrics`).then((response) => response.text());
     expect(metrics).toMatch(/gateway_reports_foreign_total(\{[^}]*\})? [3-9]/);
+  });
+
+  it("opens sealed secret parameters for the agent they were sealed to only; a copy in another agent's command is answered failed-to-start", async () => {
+    const [first, second] = await Promise.all([connected('websocket'), connected('grpc')]);
+    const secret = `sentinel-${uniqueId('api-key')}`;
+    const sessionId = uniqueId('session');
+    const binding = { tenantId, agentId: first.credential.agentId, sessionId };
+    const sealedParameters = {
+      ApiKey: createCommandSecrets(commandSecretsKey).seal(binding, 'ApiKey', secret),
+    };
+
+    const requested = command(first.credential.agentId, tenantId, {
+      sessionId,
+      parameters: { Mode: 'strict' },
+      sealedParameters,
+    });
+    await sendCommand(log.bus, requested);
+    await waitFor(() => first.agent.deliveries.get(requested.commandId) === 1, { timeoutMs: 15_000 });
+    const frame = first.agent.received.find(
+      (message) => message.kind.case === 'command' && message.kind.value.id === requested.commandId,
+    );
+    expect(frame?.kind.case === 'command' && frame.kind.value.parameters).toEqual({
+      Mode: 'strict',
+      ApiKey: secret,
+    });
+
+    const replayed = command(second.credential.agentId, tenantId, { sessionId, sealedParameters });
+    await sendCommand(log.bus, replayed);
+    const answer = await log.waitForResult(replayed.commandId, commandCompleted.type);
+    expect(answer.data).toMatchObject({
+      outcome: 'failed-to-start',
+      exitCode: null,
+      message: 'a secret parameter of the command does not open for this agent',
+    });
+    expect(second.agent.deliveries.has(replayed.commandId)).toBe(false);
+    expect(JSON.stringify(gateway.service.logs)).not.toContain(secret);
   });
 
   it('answers a command for an offline agent undeliverable at once', async () => {

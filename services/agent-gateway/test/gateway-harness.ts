@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createBus, type Bus, type ReceivedEvent } from '@converge/bus';
@@ -39,12 +40,22 @@ export const fastTimings = {
   FORWARD_ACK_TIMEOUT: '2s',
 };
 
+/** This test file's `COMMAND_SECRETS_KEY`, which every replica it starts holds, as deployments would. */
+export const commandSecretsKey = randomBytes(32);
+
 /** Starts a gateway replica as its own process, agent listeners on free ports read from its log. */
 export async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const service = await startService({
     entry: 'services/agent-gateway/src/main.ts',
     name: 'agent-gateway',
-    env: { AGENT_PORT: '0', AGENT_GRPC_PORT: '0', KAFKA_TOPIC_PREFIX: topicPrefix, ...fastTimings, ...env },
+    env: {
+      AGENT_PORT: '0',
+      AGENT_GRPC_PORT: '0',
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      COMMAND_SECRETS_KEY: commandSecretsKey.toString('base64'),
+      ...fastTimings,
+      ...env,
+    },
   });
   const ready = await service.waitForLog((line) => line.msg === 'agent listeners ready');
   return { service, agentPort: Number(ready.agentPort), agentGrpcPort: Number(ready.agentGrpcPort) };

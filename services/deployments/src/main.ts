@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { topics } from '@converge/contracts';
 import { outboxPublisher, runService } from '@converge/runtime';
-import { startOutboxRelay, type OutboxRelay, createSecretCipher } from '@converge/store';
+import {
+  createCommandSecrets,
+  createSecretCipher,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '@converge/store';
 import type { Model } from 'mongoose';
 import { config } from './config.ts';
 import { CatalogRepository } from './data-access/catalog.repository.ts';
@@ -61,6 +66,7 @@ await runService({
       deployments,
       generation,
       cipher,
+      commandSecrets: createCommandSecrets(config.commandSecretsKey),
     });
 
     // Every catalog and deployment change leaves through its document's outbox.

@@ -11,6 +11,7 @@ import {
   type ComputerChanged,
   type TenantUpserted,
 } from '@converge/contracts';
+import { createCommandSecrets, type CommandSecrets } from '@converge/store';
 import { createLogger } from '@converge/telemetry';
 import { getAccessToken, stack, startService, uniqueId, type ServiceProcess } from '@converge/testing';
 
@@ -26,6 +27,8 @@ export interface DeploymentsUnderTest {
   /** The prefix of this run's topics, for another service that must read them. */
   topicPrefix: string;
   grpcAddress: string;
+  /** The service's `COMMAND_SECRETS_KEY`, to open what it seals for the gateway as the gateway would. */
+  commandSecrets: CommandSecrets;
   bus: Bus;
   as(role: Role): Promise<Api>;
   stop(): Promise<void>;
@@ -46,12 +49,14 @@ export async function startDeployments(): Promise<DeploymentsUnderTest> {
     { topic: topics.computerEvents, partitions: 3 },
     { topic: topics.directoryEvents, partitions: 3 },
   ]);
+  const commandSecretsKey = randomBytes(32);
   const service = await startService({
     entry: 'services/deployments/src/main.ts',
     name: 'deployments',
     env: {
       MONGO_DATABASE_PREFIX: uniqueId('deployments').replace(/-/g, '_'),
       DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
+      COMMAND_SECRETS_KEY: commandSecretsKey.toString('base64'),
       GRPC_PORT: '0',
       KAFKA_TOPIC_PREFIX: topicPrefix,
     },
@@ -62,6 +67,7 @@ export async function startDeployments(): Promise<DeploymentsUnderTest> {
     service,
     topicPrefix,
     grpcAddress: `127.0.0.1:${String(listening.grpcPort)}`,
+    commandSecrets: createCommandSecrets(commandSecretsKey),
     bus,
     async as(role) {
       let token = tokens.get(role);

@@ -46,15 +46,20 @@ async function created(response: Response): Promise<{ id: string }> {
   return (await response.json()) as { id: string };
 }
 
+/** The session and agent a plan's secrets are sealed to: each computer's agent, in one session. */
+const sessionId = uniqueId('session');
+const agentOf = (computerId: string) => `agent-of-${computerId}`;
+
 function resolveOverGrpc(
   computerId: string,
   tenantId: string,
   deadline = Date.now() + 5_000,
   sessionKind = SessionKind.FULL,
+  binding = { sessionId, agentId: agentOf(computerId) },
 ) {
   return new Promise<ResolveResponse>((resolve, reject) => {
     client.resolve(
-      create(ResolveRequestSchema, { computerId, tenantId, sessionKind }),
+      create(ResolveRequestSchema, { computerId, tenantId, sessionKind, ...binding }),
       { deadline },
       (error, response) => {
         if (error) reject(error);
@@ -255,6 +260,17 @@ describe('resolution at the edge', () => {
     await expect(resolveOverGrpc(siteComputer, site, Date.now() - 1)).rejects.toMatchObject({
       code: grpc.status.DEADLINE_EXCEEDED,
     });
+  });
+
+  it('refuses a request that does not name the session and agent its secrets are sealed to', async () => {
+    for (const binding of [
+      { sessionId: '', agentId: agentOf(siteComputer) },
+      { sessionId, agentId: '' },
+    ]) {
+      await expect(
+        resolveOverGrpc(siteComputer, site, Date.now() + 5_000, SessionKind.FULL, binding),
+      ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    }
   });
 
   it('lists the computers a deployment wins on, a page at a time', async () => {
@@ -474,7 +490,7 @@ describe('what a maintenance session gets from Resolve', () => {
       desiredState: DesiredState.INSTALLED_VERSION,
       desiredVersion: '1.0',
       parameters: {},
-      secretParameterNames: [],
+      sealedParameters: {},
     });
     expect(editor?.scripts.map((step) => step.step)).toEqual([
       ScriptStep.DETECT,
@@ -515,7 +531,7 @@ describe('what a maintenance session gets from Resolve', () => {
     });
   });
 
-  it("passes a task the deployment's parameter values over its defaults, the secret unsealed and named", async () => {
+  it("passes a task the deployment's parameter values over its defaults, the secret sealed for the session's agent", async () => {
     const response = await resolveOverGrpc(pinned, tenant);
     const firewall = response.items.find((planned) => planned.maintenanceItemId === item.firewall);
     expect(firewall).toMatchObject({
@@ -523,16 +539,22 @@ describe('what a maintenance session gets from Resolve', () => {
       deploymentId: item.firewallDeployment,
       desiredState: DesiredState.ENFORCED,
       desiredVersion: '',
-      secretParameterNames: ['ApiKey'],
     });
     // Note has neither value nor default, so the script's own default applies.
     expect(firewall?.parameters).toEqual({
       Port: '443',
       Mode: 'strict',
       Enabled: 'true',
-      ApiKey: secret,
       Headers: JSON.stringify([{ key: 'X-Env', value: 'prod' }]),
     });
+    // Only the gateway's key opens the secret, and only for the tenant, agent and session it was asked for.
+    const sealed = firewall?.sealedParameters ?? {};
+    expect(Object.keys(sealed)).toEqual(['ApiKey']);
+    expect(JSON.stringify(response)).not.toContain(secret);
+    const binding = { tenantId: tenant, agentId: agentOf(pinned), sessionId };
+    expect(deployments.commandSecrets.open(binding, sealed)).toEqual({ ApiKey: secret });
+    expect(() => deployments.commandSecrets.open({ ...binding, agentId: agentOf(latest) }, sealed)).toThrow();
+    expect(() => deployments.commandSecrets.open({ ...binding, sessionId: 'another' }, sealed)).toThrow();
     expect(
       firewall?.scripts.map((step) => [step.step, step.scriptId, step.body, step.methodParameter]),
     ).toEqual([

@@ -29,6 +29,10 @@ export interface Agent {
 
 export interface Installation {
   services: Record<ServiceName, ServiceProcess>;
+  /** What every database of this installation is named after (`<prefix>_<service>`). */
+  databasePrefix: string;
+  /** What every Kafka topic of this installation starts with. */
+  topicPrefix: string;
   /** Calls a service's REST API as an MSP admin. */
   api(service: ServiceName, method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** The MSP admin's access token the API calls carry. */
@@ -73,8 +77,11 @@ export async function startInstallation(): Promise<Installation> {
       timeoutMs: 60_000,
     });
 
+  // Deployments seals secret task parameters with it and the gateway opens them; sessions never gets it.
+  const commandSecretsKey = randomBytes(32).toString('base64');
   const deploymentsStarting = start('deployments', {
     DEPLOYMENT_SECRETS_KEY: randomBytes(32).toString('base64'),
+    COMMAND_SECRETS_KEY: commandSecretsKey,
     GRPC_PORT: '0',
   });
   const sessionsEnv = deploymentsStarting.then(async (deployments) => {
@@ -94,6 +101,7 @@ export async function startInstallation(): Promise<Installation> {
       REPLICA_ID: `${run}-gateway`,
       REDIS_KEY_PREFIX: `${run}-gateway`,
       COMMANDS_GROUP_ID: `${run}.agent-gateway`,
+      COMMAND_SECRETS_KEY: commandSecretsKey,
       // A loaded two-core machine may stall a few seconds; the idle close is 2.5 heartbeats.
       HEARTBEAT_INTERVAL: '5s',
       PRESENCE_FLUSH_INTERVAL: '100ms',
@@ -133,6 +141,8 @@ export async function startInstallation(): Promise<Installation> {
 
   const installation: Installation = {
     services,
+    databasePrefix: shared.MONGO_DATABASE_PREFIX,
+    topicPrefix: shared.KAFKA_TOPIC_PREFIX,
     token,
     async api(service, method, path, body) {
       const response = await fetch(`${services[service].baseUrl}/api/v1${path}`, {

@@ -15,6 +15,8 @@ const commandRef = {
 export const scriptLanguages = ['powershell', 'pwsh', 'bash', 'sh', 'cmd'] as const;
 export type ScriptLanguage = (typeof scriptLanguages)[number];
 
+const parameterName = z.string().min(1).max(128);
+
 export const agentCommandRequestedSchema = z.object({
   ...commandRef,
   actionId: id,
@@ -25,10 +27,14 @@ export const agentCommandRequestedSchema = z.object({
     .string()
     .min(1)
     .max(512 * 1024),
-  parameters: z.record(
-    z.string().min(1).max(128),
-    z.union([z.string().max(32 * 1024), z.number(), z.boolean()]),
-  ),
+  parameters: z.record(parameterName, z.union([z.string().max(32 * 1024), z.number(), z.boolean()])),
+  /**
+   * Secret parameters, sealed by deployments for the gateway (`CommandSecrets` in `@converge/store`): only the
+   * gateway opens them, as it writes the command to the agent, and passes them on with `parameters` (which win
+   * on a name in both). Absent when the command has none, so commands without secrets cost the gateway nothing.
+   * Bounded to hold a value as long as `parameters` allows: up to 3 UTF-8 bytes a character, in base64.
+   */
+  sealedParameters: z.record(parameterName, z.string().max(160 * 1024)).optional(),
   timeoutSeconds: z
     .number()
     .int()

@@ -36,6 +36,20 @@ export declare type ResolveRequest = Message<"converge.deployments.v1.ResolveReq
    * @generated from field: optional string maintenance_item_id = 4;
    */
   maintenanceItemId?: string | undefined;
+
+  /**
+   * The session and the agent it runs through: secret parameters are sealed
+   * to them (with tenant_id), so only that agent's command in that session
+   * opens them. Required.
+   *
+   * @generated from field: string session_id = 5;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string agent_id = 6;
+   */
+  agentId: string;
 };
 
 /**
@@ -132,18 +146,19 @@ export declare type PlannedItem = Message<"converge.deployments.v1.PlannedItem">
   /**
    * Maintenance tasks: the winning deployment's parameter values over the
    * task's defaults, as text (numbers and booleans spelled out, key-value lists
-   * as a JSON array of {"key","value"} objects). Secrets are in clear text here
-   * and named in secret_parameter_names. Parameters without a value or default
-   * are absent. Empty for software.
+   * as a JSON array of {"key","value"} objects), secrets excepted (see
+   * sealed_parameters). Parameters without a value or default are absent.
+   * Empty for software.
    *
    * @generated from field: map<string, string> parameters = 10;
    */
   parameters: { [key: string]: string };
 
   /**
-   * The names of the secret entries of parameters: never log or store them.
+   * No longer sent: secrets travel in sealed_parameters, never in clear.
    *
-   * @generated from field: repeated string secret_parameter_names = 11;
+   * @generated from field: repeated string secret_parameter_names = 11 [deprecated = true];
+   * @deprecated
    */
   secretParameterNames: string[];
 
@@ -155,6 +170,17 @@ export declare type PlannedItem = Message<"converge.deployments.v1.PlannedItem">
    * @generated from field: repeated string prerequisites = 12;
    */
   prerequisites: string[];
+
+  /**
+   * Maintenance tasks: the secret parameters, each value sealed for the agent
+   * gateway (AES-256-GCM under COMMAND_SECRETS_KEY, which the sessions service
+   * does not hold) and bound to the request's tenant, agent and session and to
+   * its name. The session passes them on untouched in its commands; the gateway
+   * opens them as it writes the command to the agent.
+   *
+   * @generated from field: map<string, string> sealed_parameters = 13;
+   */
+  sealedParameters: { [key: string]: string };
 };
 
 /**

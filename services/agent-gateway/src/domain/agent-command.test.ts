@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
   commandCompletedSchema,
@@ -13,12 +14,14 @@ import {
   OutputStream,
   ScriptLanguage,
 } from '@converge/proto';
+import { createCommandSecrets } from '@converge/store';
 import {
   commandCompletedEvent,
   commandFrame,
   isExpired,
+  notRunEvent,
   outputChunkEvent,
-  undeliverableEvent,
+  withSecretsOpened,
 } from './agent-command.ts';
 
 const sender = { agentId: 'agent-1', tenantId: 'tenant-contoso' };
@@ -49,6 +52,36 @@ describe('command mapping', () => {
       parameters: { retries: '3', force: 'true', name: 'x' },
       timeoutSeconds: 60,
     });
+  });
+
+  it("opens a command's sealed parameters for the agent it was sealed to, the plain ones winning a shared name", () => {
+    const secrets = createCommandSecrets(randomBytes(32));
+    const binding = { tenantId: 'tenant-contoso', agentId: 'agent-1', sessionId: 'session-1' };
+    const sealed = {
+      ...requested,
+      parameters: { name: 'x', version: '2.0' },
+      sealedParameters: {
+        ApiKey: secrets.seal(binding, 'ApiKey', 'hunter2'),
+        version: secrets.seal(binding, 'version', 'from-the-deployment'),
+      },
+    };
+    expect(withSecretsOpened(sealed, sender, secrets).parameters).toEqual({
+      ApiKey: 'hunter2',
+      name: 'x',
+      version: '2.0',
+    });
+    expect(commandFrame(withSecretsOpened(sealed, sender, secrets)).parameters).toMatchObject({
+      ApiKey: 'hunter2',
+    });
+    // The recipient is the connection's agent and tenant: a command naming another tenant does not help.
+    for (const recipient of [
+      { ...sender, tenantId: 'tenant-fabrikam' },
+      { ...sender, agentId: 'agent-2' },
+    ]) {
+      expect(() => withSecretsOpened(sealed, recipient, secrets)).toThrow('does not open');
+    }
+    expect(() => withSecretsOpened({ ...sealed, sessionId: 'session-2' }, sender, secrets)).toThrow();
+    expect(withSecretsOpened(requested, sender, secrets)).toBe(requested);
   });
 
   it('maps outcomes; a missing interpreter is a failure to start that says why', () => {
@@ -105,7 +138,7 @@ describe('command mapping', () => {
   });
 
   it('answers an undeliverable command at once, with no exit code and why', () => {
-    const event = undeliverableEvent(requested, 'the agent is offline', now);
+    const event = notRunEvent(requested, 'undeliverable', 'the agent is offline', now);
     expect(event).toMatchObject({
       outcome: 'undeliverable',
       exitCode: null,

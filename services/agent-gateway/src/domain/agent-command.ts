@@ -14,6 +14,7 @@ import {
   type MessageInitShape,
   type OutputChunk,
 } from '@converge/proto';
+import type { CommandSecrets } from '@converge/store';
 
 const languages: Record<ContractLanguage, ScriptLanguage> = {
   powershell: ScriptLanguage.POWERSHELL,
@@ -47,6 +48,24 @@ export function commandFrame(command: AgentCommandRequested): MessageInitShape<t
 export interface FrameSender {
   agentId: string;
   tenantId: string;
+}
+
+/**
+ * The command as the agent is to get it: its sealed parameters opened for the connection it is written to
+ * (tenant and agent from that connection's credential, never from the command) and passed with the plain ones,
+ * which win on a name in both (the session's own `version` and `method`). A command without sealed parameters
+ * comes back as it is, at no cost. Throws when one does not open: sealed for another tenant, agent, session or
+ * parameter, or tampered with.
+ */
+export function withSecretsOpened(
+  command: AgentCommandRequested,
+  recipient: FrameSender,
+  secrets: CommandSecrets,
+): AgentCommandRequested {
+  const sealed = command.sealedParameters;
+  if (sealed === undefined) return command;
+  const binding = { tenantId: recipient.tenantId, agentId: recipient.agentId, sessionId: command.sessionId };
+  return { ...command, parameters: { ...secrets.open(binding, sealed), ...command.parameters } };
 }
 
 const maxChunkText = 64 * 1024;
@@ -112,14 +131,22 @@ export function isExpired(
   return nowMs - Date.parse(command.requestedAt) > maxAgeMs;
 }
 
-/** The answer for a command no agent connection could take: the session decides when to send it again. */
-export function undeliverableEvent(command: AgentCommandRequested, why: string, now: Date): CommandCompleted {
+/**
+ * The answer for a command the gateway did not write to an agent: `undeliverable` when no agent connection
+ * could take it (the session decides when to send it again), `failed-to-start` when it must never run as sent.
+ */
+export function notRunEvent(
+  command: AgentCommandRequested,
+  outcome: 'undeliverable' | 'failed-to-start',
+  why: string,
+  now: Date,
+): CommandCompleted {
   return {
     commandId: command.commandId,
     agentId: command.agentId,
     tenantId: command.tenantId,
     sessionId: command.sessionId,
-    outcome: 'undeliverable',
+    outcome,
     exitCode: null,
     lastLine: null,
     durationMs: 0,

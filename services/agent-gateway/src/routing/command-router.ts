@@ -5,10 +5,11 @@ import {
   type AgentCommandRequested,
 } from '@converge/contracts';
 import { create, GatewayMessageSchema, toBinary } from '@converge/proto';
+import type { CommandSecrets } from '@converge/store';
 import type { Logger } from '@converge/telemetry';
 import type { AuthenticatedAgent } from '../connections/agent-connection.ts';
 import type { ConnectionRegistry, Delivery } from '../connections/connection-registry.ts';
-import { isExpired, undeliverableEvent } from '../domain/agent-command.ts';
+import { isExpired, notRunEvent, withSecretsOpened } from '../domain/agent-command.ts';
 import { commandFrameBytes } from '../domain/command-frame-encoding.ts';
 import type { GatewayMetrics } from '../gateway-metrics.ts';
 import type { PresenceStore } from '../presence/presence-store.ts';
@@ -29,8 +30,15 @@ export interface CommandRouterOptions {
   commandMaxAgeMs: number;
   /** How long a command written to a connection is not written to it again (a redelivery after a rebalance). */
   redeliveryWindowMs: number;
+  /** Opens secret parameters for the agent a command is written to (`COMMAND_SECRETS_KEY`). */
+  commandSecrets: CommandSecrets;
   logger: Logger;
 }
+
+/** `refused`: the command's secret parameters do not open for the agent's connection, so it must not run. */
+type LocalDelivery = Delivery | 'refused';
+
+const refusedWhy = 'a secret parameter of the command does not open for this agent';
 
 type ForwardResult = { kind: 'delivered' } | { kind: 'retry' } | { kind: 'undeliverable'; why: string };
 
@@ -56,8 +64,11 @@ export class CommandRouter {
     this.recent = new RecentDeliveries(opts.redeliveryWindowMs, Date.now());
   }
 
-  /** Writes a command to a local agent (also for commands other replicas forward), once per connection. */
-  deliverLocally(command: AgentCommandRequested): Delivery {
+  /**
+   * Writes a command to a local agent, once per connection, its secret parameters opened only here, for the
+   * connection's authenticated agent, and never logged.
+   */
+  private deliverLocally(command: AgentCommandRequested): LocalDelivery {
     const { registry } = this.opts;
     const session = registry.sessionOf(command.agentId);
     if (session === undefined) return 'absent';
@@ -66,9 +77,35 @@ export class CommandRouter {
     const connection = session.agent;
     const nowMs = Date.now();
     if (this.recent.has(command.commandId, connection, nowMs)) return 'sent';
-    const delivery = registry.deliverTo(session, commandFrameBytes(command));
+    let opened: AgentCommandRequested;
+    try {
+      opened = withSecretsOpened(command, connection, this.opts.commandSecrets);
+    } catch (error) {
+      this.opts.logger.warn(
+        { commandId: command.commandId, agentId: connection.agentId, reason: (error as Error).message },
+        'command refused: its secret parameters are not sealed for this agent',
+      );
+      return 'refused';
+    }
+    const delivery = registry.deliverTo(session, commandFrameBytes(opened));
     if (delivery === 'sent') this.recent.add(command.commandId, connection, nowMs);
     return delivery;
+  }
+
+  /**
+   * A command another replica forwarded here; true when it is answered for (written, or refused and answered
+   * `failed-to-start` from here), so the sender does not answer it `undeliverable` as well.
+   */
+  deliverForwarded(command: AgentCommandRequested): boolean {
+    const started = performance.now();
+    const delivery = this.deliverLocally(command);
+    if (delivery === 'sent') this.opts.metrics.dispatched(performance.now() - started, 'local');
+    if (delivery === 'refused') {
+      this.notRun(command, 'failed-to-start', refusedWhy).catch((error: unknown) => {
+        this.opts.logger.error({ err: error, commandId: command.commandId }, 'refused command not answered');
+      });
+    }
+    return delivery === 'sent' || delivery === 'refused';
   }
 
   async route(command: AgentCommandRequested, consumedAtMs: number): Promise<void> {
@@ -86,6 +123,10 @@ export class CommandRouter {
       await this.undeliverable(command, 'the agent was not reading its connection, which was closed');
       return;
     }
+    if (local === 'refused') {
+      await this.notRun(command, 'failed-to-start', refusedWhy);
+      return;
+    }
     const outcome = await this.forward(command);
     if (outcome.kind === 'delivered') {
       metrics.dispatched(performance.now() - consumedAtMs, 'forwarded');
@@ -94,8 +135,13 @@ export class CommandRouter {
     if (outcome.kind === 'retry') {
       // The agent may be between replicas (a drain): wait until its new presence is written, then try again.
       await delay(this.opts.presenceLagMs);
-      if (this.deliverLocally(command) === 'sent') {
+      const retried = this.deliverLocally(command);
+      if (retried === 'sent') {
         metrics.dispatched(performance.now() - consumedAtMs, 'local');
+        return;
+      }
+      if (retried === 'refused') {
+        await this.notRun(command, 'failed-to-start', refusedWhy);
         return;
       }
       const second = await this.forward(command);
@@ -154,10 +200,18 @@ export class CommandRouter {
    */
   private async undeliverable(command: AgentCommandRequested, why: string): Promise<void> {
     this.opts.metrics.undeliverable();
+    await this.notRun(command, 'undeliverable', why);
+  }
+
+  private async notRun(
+    command: AgentCommandRequested,
+    outcome: 'undeliverable' | 'failed-to-start',
+    why: string,
+  ): Promise<void> {
     await this.opts.events.publish(commandCompleted, {
       subject: command.sessionId,
       tenantId: command.tenantId,
-      data: undeliverableEvent(command, why, new Date()),
+      data: notRunEvent(command, outcome, why, new Date()),
     });
   }
 }

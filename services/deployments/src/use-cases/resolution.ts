@@ -1,7 +1,14 @@
 import { authorize, tenantScopeOf } from '@converge/access';
 import type { Principal } from '@converge/auth';
 import { NotFoundError, ValidationError } from '@converge/errors';
-import { allTenants, scopeIncludes, type SecretCipher, type TenantScope } from '@converge/store';
+import {
+  allTenants,
+  scopeIncludes,
+  type CommandSecretBinding,
+  type CommandSecrets,
+  type SecretCipher,
+  type TenantScope,
+} from '@converge/store';
 import type { CatalogRepository } from '../data-access/catalog.repository.ts';
 import type {
   MaintenanceTaskDocument,
@@ -28,8 +35,10 @@ export interface ResolutionDeps {
   scripts: CatalogRepository<ScriptDocument>;
   deployments: DeploymentRepository;
   generation: EstateGenerationRepository;
-  /** Unseals secret parameter values for the sessions that run them. */
+  /** Opens stored secret parameter values for the sessions that run them. */
   cipher: SecretCipher;
+  /** Seals them again for the agent's command, which only the gateway opens. */
+  commandSecrets: CommandSecrets;
 }
 
 export interface ResolutionRequest {
@@ -163,13 +172,14 @@ export class ResolutionUseCases {
 
   /**
    * What a maintenance session runs on the computer: the plan (no explanations) with each item's name,
-   * version, scripts and parameter values. Also throws `PlanNotRunnableError` when an item lacks a script
-   * its desired state needs.
+   * version, scripts and parameter values, its secrets sealed to `sealedFor`. Also throws
+   * `PlanNotRunnableError` when an item lacks a script its desired state needs.
    */
   async sessionPlan(
     scope: TenantScope,
     computerId: string,
     request: Omit<ResolutionRequest, 'explain'>,
+    sealedFor: CommandSecretBinding,
     now: number,
   ): Promise<SessionPlanItem[]> {
     const { snapshot, resolution } = await this.resolveInSnapshot(
@@ -181,7 +191,7 @@ export class ResolutionUseCases {
     return sessionPlan(
       resolution.plan,
       snapshot.catalog,
-      this.deps.cipher,
+      { stored: this.deps.cipher, commands: this.deps.commandSecrets, binding: sealedFor },
       request.sessionKind !== 'detection-only',
     );
   }

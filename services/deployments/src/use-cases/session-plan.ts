@@ -1,4 +1,4 @@
-import type { SecretCipher } from '@converge/store';
+import type { CommandSecretBinding, CommandSecrets, SecretCipher } from '@converge/store';
 import type {
   ExecutionContext,
   MaintenanceTaskDocument,
@@ -53,9 +53,21 @@ export interface SessionPlanItem {
   /** Ids of earlier items that must succeed first. */
   prerequisites: string[];
   scripts: SessionScript[];
-  /** Task parameters as text, secrets in clear (named in `secretParameterNames`); empty for software. */
+  /** Task parameters as text, secrets left out; empty for software. */
   parameters: Map<string, string>;
-  secretParameterNames: string[];
+  /** Task secrets, each sealed for the agent's command (see `PlanSecrets`); empty for software. */
+  sealedParameters: Map<string, string>;
+}
+
+/**
+ * How a plan's secrets change hands: opened from storage (`DEPLOYMENT_SECRETS_KEY`) and sealed at once for the
+ * gateway (`COMMAND_SECRETS_KEY`), bound to the tenant, agent and session asking, so no clear value leaves
+ * deployments and sessions never holds a key that opens one.
+ */
+export interface PlanSecrets {
+  stored: SecretCipher;
+  commands: CommandSecrets;
+  binding: CommandSecretBinding;
 }
 
 function isActive(
@@ -73,13 +85,13 @@ function isActive(
 export function sessionPlan(
   plan: readonly PlannedItem[],
   catalog: SessionCatalog,
-  cipher: SecretCipher,
+  secrets: PlanSecrets,
   executes: boolean,
 ): SessionPlanItem[] {
   const active = plan.filter(isActive);
   const prerequisites = earlierPrerequisites(active);
   return active.map((item, index) => {
-    const { name, desiredVersion, scripts, parameters } = itemDetails(item, catalog, cipher, executes);
+    const { name, desiredVersion, scripts, parameters } = itemDetails(item, catalog, secrets, executes);
     const [missing] = scripts.missing;
     if (missing !== undefined) throw PlanNotRunnableError.missingScript(item.maintenanceItem, name, missing);
     return {
@@ -114,7 +126,7 @@ export function sessionPlan(
 function itemDetails(
   item: PlannedItem & { desiredState: Exclude<DesiredState, { state: 'ignored' }> },
   catalog: SessionCatalog,
-  cipher: SecretCipher,
+  secrets: PlanSecrets,
   executes: boolean,
 ) {
   const { kind, id } = item.maintenanceItem;
@@ -132,28 +144,31 @@ function itemDetails(
     name: task.name,
     desiredVersion: null,
     scripts: taskScripts(task, item.desiredState, executes),
-    parameters: taskParameters(task, item.deploymentId, stored ?? [], cipher),
+    parameters: taskParameters(task, item.deploymentId, stored ?? [], secrets),
   };
 }
 
-function noParameters(): { parameters: Map<string, string>; secretParameterNames: string[] } {
-  return { parameters: new Map(), secretParameterNames: [] };
+type ItemParameters = Pick<SessionPlanItem, 'parameters' | 'sealedParameters'>;
+
+function noParameters(): ItemParameters {
+  return { parameters: new Map(), sealedParameters: new Map() };
 }
 
 /**
  * The winning deployment's values over the task's defaults, as text, for the task's current parameters
- * (a value kept for a parameter the task no longer has is not passed). Secrets are unsealed with the context
- * they were sealed under and named in `secretParameterNames`. A parameter with neither is left out.
+ * (a value kept for a parameter the task no longer has is not passed). Secrets are opened with the context
+ * they were stored under and sealed again for the command at once. A parameter with neither is left out.
  */
 function taskParameters(
   task: MaintenanceTaskDocument,
   deploymentId: string | null,
   stored: readonly StoredParameterValue[],
-  cipher: SecretCipher,
-): { parameters: Map<string, string>; secretParameterNames: string[] } {
+  secrets: PlanSecrets,
+): ItemParameters {
   const given = new Map(stored.map((value) => [value.name, value]));
   const parameters = new Map<string, string>();
-  const secretParameterNames: string[] = [];
+  const sealedParameters = new Map<string, string>();
+  const cipher = secrets.stored;
   for (const definition of task.parameters) {
     const value = given.get(definition.name);
     let text: string | null = null;
@@ -165,9 +180,9 @@ function taskParameters(
       text = cipher.open(definition.sealedDefault, taskSecretContext(task._id, definition.name));
     else if (definition.defaultValue !== null) text = parameterText(definition.defaultValue);
     if (text === null) continue;
-    parameters.set(definition.name, text);
     if (definition.type === 'secret' || value?.sealed !== undefined)
-      secretParameterNames.push(definition.name);
+      sealedParameters.set(definition.name, secrets.commands.seal(secrets.binding, definition.name, text));
+    else parameters.set(definition.name, text);
   }
-  return { parameters, secretParameterNames };
+  return { parameters, sealedParameters };
 }

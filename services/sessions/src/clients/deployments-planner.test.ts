@@ -47,6 +47,7 @@ describe("the session's plan from deployments' answer", () => {
             desiredState: DesiredState.ENFORCED,
             prerequisites: ['pm'],
             parameters: { port: '443' },
+            sealedParameters: { apiKey: 'v1:sealed-for-the-gateway' },
             scripts: [
               script(ScriptStep.TEST, 'fw-combined', 60, true),
               script(ScriptStep.SET, 'fw-combined', 60, true),
@@ -74,6 +75,7 @@ describe("the session's plan from deployments' answer", () => {
         prerequisites: ['pm'],
         timeoutSeconds: 60,
         parameters: { port: '443' },
+        sealedParameters: { apiKey: 'v1:sealed-for-the-gateway' },
         scripts: { test: 'fw-combined', set: 'fw-combined' },
       },
     ]);

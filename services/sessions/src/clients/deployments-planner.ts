@@ -28,6 +28,9 @@ import type { SessionPlan } from '../domain/session-plan.ts';
 export interface PlanRequest {
   tenantId: string;
   computerId: string;
+  /** The session and its agent, which deployments seals the plan's secrets to. */
+  sessionId: string;
+  agentId: string;
   kind: SessionKind;
   maintenanceItemId?: string;
 }
@@ -78,6 +81,8 @@ export function deploymentsPlanner(opts: { address: string; deadlineMs: number }
         const message = create(ResolveRequestSchema, {
           tenantId: request.tenantId,
           computerId: request.computerId,
+          sessionId: request.sessionId,
+          agentId: request.agentId,
           sessionKind: wireKinds[request.kind],
           ...(request.maintenanceItemId === undefined
             ? {}
@@ -156,6 +161,10 @@ export function sessionPlan(response: ResolveResponse): SessionPlan {
       // One timeout per item: its slowest script's.
       timeoutSeconds: timeouts.length === 0 ? defaultTimeoutSeconds : Math.max(...timeouts),
       parameters: { ...wire.parameters },
+      // Left out when empty, so a plan without secrets is the same plan for every session (plans are stored once).
+      ...(Object.keys(wire.sealedParameters).length === 0
+        ? {}
+        : { sealedParameters: { ...wire.sealedParameters } }),
     };
     if (wire.kind === MaintenanceItemKind.TASK) return task(wire, base, idOf);
     const software: PlannedSoftware = {

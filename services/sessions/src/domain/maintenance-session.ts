@@ -74,6 +74,11 @@ interface PlannedItemBase {
   prerequisites: string[];
   timeoutSeconds: number;
   parameters: Record<string, string>;
+  /**
+   * Secret parameters as deployments sealed them for the gateway: this service holds no key that opens them and
+   * passes them on as they are. Absent when the item has none.
+   */
+  sealedParameters?: Record<string, string>;
 }
 
 export interface PlannedSoftware extends PlannedItemBase {
@@ -201,6 +206,7 @@ export type AgentCommand =
       step: ActionStep;
       scriptId: string;
       parameters: Record<string, string>;
+      sealedParameters?: Record<string, string>;
       timeoutSeconds: number;
     }
   | { type: 'cancel-command'; commandId: string; agentId: string };

@@ -31,7 +31,10 @@ const scripts: PlanScripts = {
   },
 };
 
-function run(step: 'detect' | 'test' | 'retest' | 'set', scriptId: string): AgentCommand {
+function run(
+  step: 'detect' | 'test' | 'retest' | 'set',
+  scriptId: string,
+): Extract<AgentCommand, { type: 'run-script' }> {
   return {
     type: 'run-script',
     commandId: `s1:item:${step}`,
@@ -62,6 +65,23 @@ describe('the gateway message for a command', () => {
         requestedAt: now.toISOString(),
       },
     });
+  });
+
+  it('passes secret parameters on as deployments sealed them, and none when the item has none', () => {
+    const sealedParameters = { ApiKey: 'v1:sealed-for-the-gateway' };
+    const message = commandMessage(
+      session,
+      { ...run('set', 'combined'), sealedParameters },
+      scripts,
+      now,
+      commandIds,
+    );
+    expect(message.kind === 'run' && message.data).toMatchObject({
+      parameters: { port: '443', method: 'set' },
+      sealedParameters,
+    });
+    const plain = commandMessage(session, run('detect', 'detect'), scripts, now, commandIds);
+    expect(plain.kind === 'run' && 'sealedParameters' in plain.data).toBe(false);
   });
 
   it('tells a combined task script which method to run', () => {

@@ -76,6 +76,7 @@ export function commandMessage(
         script.methodParameter && method !== undefined
           ? { ...command.parameters, method }
           : command.parameters,
+      ...(command.sealedParameters === undefined ? {} : { sealedParameters: command.sealedParameters }),
       timeoutSeconds: command.timeoutSeconds,
     },
   };

@@ -110,7 +110,10 @@ export function sendScript(work: SessionWork, actionIndex: number, step: ActionS
   work.commands.push(runScript(work.session.agentId, action, id, step, scriptId));
 }
 
-/** Install and update steps are told which version to install; every step gets the deployment's parameters. */
+/**
+ * Install and update steps are told which version to install; every step gets the deployment's parameters, its
+ * secrets still sealed.
+ */
 export function runScript(
   agentId: string,
   action: MaintenanceAction,
@@ -131,6 +134,7 @@ export function runScript(
     step,
     scriptId,
     parameters,
+    ...(item.sealedParameters === undefined ? {} : { sealedParameters: item.sealedParameters }),
     timeoutSeconds: item.timeoutSeconds,
   };
 }

@@ -523,6 +523,8 @@ export class SessionOwner {
       const plan = await this.deps.planner.plan({
         tenantId: session.tenantId,
         computerId: session.computerId,
+        sessionId: session.id,
+        agentId: session.agentId,
         kind: session.kind,
         ...(record.maintenanceItemId === null ? {} : { maintenanceItemId: record.maintenanceItemId }),
       });

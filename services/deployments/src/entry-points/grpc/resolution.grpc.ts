@@ -162,7 +162,7 @@ export function wirePlan(plan: readonly SessionPlanItem[]): WirePlannedItem[] {
         scripts: item.scripts.map(wireScript),
         // fromEntries defines own properties, so even a parameter named __proto__ stays a plain entry.
         parameters: Object.fromEntries(item.parameters),
-        secretParameterNames: item.secretParameterNames,
+        sealedParameters: Object.fromEntries(item.sealedParameters),
         prerequisites: item.prerequisites,
       }),
     );
@@ -214,8 +214,17 @@ export async function startGrpcServer(opts: {
   addGrpcService(server, ResolutionService, {
     resolve: traceGrpcHandler('/converge.deployments.v1.ResolutionService/Resolve', async (call) => {
       const request = call.request;
-      if (request.tenantId === '' || request.computerId === '')
-        throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'tenant_id and computer_id are required');
+      if (
+        request.tenantId === '' ||
+        request.computerId === '' ||
+        request.sessionId === '' ||
+        request.agentId === ''
+      ) {
+        throw new GrpcStatusError(
+          grpc.status.INVALID_ARGUMENT,
+          'tenant_id, computer_id, session_id and agent_id are required',
+        );
+      }
       const work = opts.resolution
         .sessionPlan(
           asTenantId(request.tenantId),
@@ -224,6 +233,7 @@ export async function startGrpcServer(opts: {
             sessionKind: sessionKindOf(request.sessionKind),
             ...(request.maintenanceItemId === undefined ? {} : { itemId: request.maintenanceItemId }),
           },
+          { tenantId: request.tenantId, agentId: request.agentId, sessionId: request.sessionId },
           Date.now(),
         )
         .then((plan) => create(ResolveResponseSchema, { items: wirePlan(plan) }));
