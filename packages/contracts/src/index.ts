@@ -1,5 +1,6 @@
 export { topics, type TopicName } from './topics.ts';
 export { createCommandIds, type CommandIds } from './command-ids.ts';
+export { scriptContentHash } from './script-content-hash.ts';
 export {
   allContracts,
   ContractViolation,

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { agentConnected, commandCompleted, computerChanged, type ComputerChanged } from '@converge/contracts';
+import {
+  agentConnected,
+  commandCompleted,
+  computerChanged,
+  scriptContentHash,
+  type ComputerChanged,
+} from '@converge/contracts';
 import { getAccessToken, startService, uniqueId, waitFor, type ServiceProcess } from '@converge/testing';
 import { computerSnapshot, plannedSoftware, SimulatedFleet } from './simulated-fleet.ts';
 
@@ -46,6 +52,7 @@ interface SessionView {
     status: string;
     result: string | null;
     detected: string | null;
+    steps: { step: string; outcome: string | null; scriptHash: string | null }[];
     log: string[];
   }[];
 }
@@ -133,6 +140,19 @@ describe('a maintenance session', () => {
       'reader:install',
       'reader:verify',
     ]);
+    // Each step names the version of the script it ran: the hash of the body the agent was sent.
+    const sent = new Map(
+      fleet.received
+        .filter((command) => command.sessionId === sessionId)
+        .map((command) => [fleet.refOf(command), scriptContentHash(command.body)]),
+    );
+    const steps = view.actions.flatMap((action) =>
+      action.steps.map((step) => [`${action.id}:${step.step}`, step.outcome, step.scriptHash]),
+    );
+    expect(steps).toEqual(
+      [...ran].sort().map((step) => [step, 'completed', sent.get(`${sessionId}:${step}`)]),
+    );
+    expect([...sent.values()].every((hash) => /^sha256:[0-9a-f]{64}$/.test(hash))).toBe(true);
     expect(fleet.computer(agentId).installed.get('reader')).toBe('2.0');
     const list = await api('GET', `/sessions?computerId=${computerId}&limit=1`);
     expect(list.body.items).toEqual([

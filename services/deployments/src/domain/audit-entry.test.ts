@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { auditEntryRecordedSchema } from '@converge/contracts';
-import { auditEntry, auditValue, scriptContentHash } from './audit-entry.ts';
+import { auditEntryRecordedSchema, scriptContentHash } from '@converge/contracts';
+import { auditEntry, auditValue } from './audit-entry.ts';
 
 const actor = { subject: 'msp-admin', impersonatedBy: null, tenantId: 'tenant-msp' };
 const at = new Date('2026-12-03T10:00:00.000Z');

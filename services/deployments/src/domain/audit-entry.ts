@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Principal } from '@converge/auth';
-import type { AuditedEntityType, AuditEntryRecorded } from '@converge/contracts';
+import { scriptContentHash, type AuditedEntityType, type AuditEntryRecorded } from '@converge/contracts';
 import { ForbiddenError } from '@converge/errors';
 
 /** Who makes a change, as the audit log names them, and the tenant a change of a global thing is logged in. */
@@ -20,11 +19,6 @@ export function changeActor(principal: Pick<Principal, 'subject' | 'tenantId'>):
 const notShown = new Set(['outbox', 'history', 'createdAt', 'updatedAt', 'deletedAt', 'version']);
 // A script body up to this size is logged whole; a larger one by its hash (its history keeps the text).
 const maxBodyShown = 64 * 1024;
-
-/** SHA-256 of a script body: how the log, plans and sessions name one version of a script. */
-export function scriptContentHash(body: string): string {
-  return `sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;
-}
 
 /**
  * A catalog item or deployment as the audit log shows it: JSON text without bookkeeping, with every sealed secret

@@ -14,6 +14,7 @@ import {
 } from '@converge/store';
 import type { Connection, Model, QueryFilter } from 'mongoose';
 import type { MaintenanceSession, SessionKind, SessionStatus } from '../domain/maintenance-session.ts';
+import type { SessionPlan } from '../domain/session-plan.ts';
 import { LogLineRepository } from './log-line.repository.ts';
 import { decodeState } from './session-state.ts';
 import { PlanRepository } from './plan.repository.ts';
@@ -28,6 +29,8 @@ import {
 export interface StoredSession {
   doc: SessionDocument;
   session: MaintenanceSession;
+  /** The plan the session ran, as deployments answered it; none before it came. */
+  plan: SessionPlan | undefined;
 }
 
 export type SessionSummary = Omit<SessionDocument, 'state' | 'batchSeq'>;
@@ -155,9 +158,9 @@ export class SessionRepository {
   private async withSessions(docs: readonly SessionDocument[]): Promise<StoredSession[]> {
     const planIds = docs.flatMap((doc) => (doc.planId === null ? [] : [doc.planId]));
     const plans = await this.plans.load(planIds);
-    return docs.map((doc) => ({
-      doc,
-      session: decodeState(doc.state, doc.planId === null ? undefined : plans.get(doc.planId)),
-    }));
+    return docs.map((doc) => {
+      const plan = doc.planId === null ? undefined : plans.get(doc.planId);
+      return { doc, session: decodeState(doc.state, plan), plan };
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { scriptContentHash } from '@converge/contracts';
 import type { SessionSummary, StoredSession } from '../../data-access/session.repository.ts';
 import { maxLogLinesPerAction } from '../../domain/session-work.ts';
 
@@ -20,11 +21,15 @@ export function sessionSummaryView(doc: SessionSummary) {
 }
 
 /**
- * A session with its actions and their kept log lines. Parameters (secrets among them) and script ids stay
- * inside the service.
+ * A session with its actions, the steps they ran and their kept log lines. Parameters (secrets among them) and
+ * script ids stay inside the service; each step names the version of the script it ran by its content hash.
  */
 export function sessionView(stored: StoredSession, logs: ReadonlyMap<string, string[]>) {
-  const { doc, session } = stored;
+  const { doc, session, plan } = stored;
+  const scriptHash = (scriptId: string) => {
+    const script = plan?.scripts[scriptId];
+    return script === undefined ? null : scriptContentHash(script.body);
+  };
   return {
     ...sessionSummaryView(doc),
     reason: session.reason,
@@ -39,6 +44,13 @@ export function sessionView(stored: StoredSession, logs: ReadonlyMap<string, str
       reason: action.reason,
       detected: action.detected,
       desired: action.desired,
+      steps: action.commands.map((command) => ({
+        step: command.step,
+        state: command.state,
+        outcome: command.outcome,
+        exitCode: command.exitCode,
+        scriptHash: scriptHash(command.scriptId),
+      })),
       log: logs.get(action.id) ?? [],
       droppedLogLines: Math.max(0, action.logLines - maxLogLinesPerAction),
     })),

@@ -1045,6 +1045,17 @@ export interface components {
             reason: string | null;
             detected: string | null;
             desired: string | null;
+            /** @description The steps the action ran, in order, each with the version of the script it ran. */
+            steps: {
+                /** @enum {string} */
+                step: "detect" | "test" | "get" | "install" | "update" | "uninstall" | "set" | "verify" | "retest";
+                /** @enum {string} */
+                state: "in-flight" | "undelivered" | "answered" | "abandoned";
+                outcome: string | null;
+                exitCode: number | null;
+                /** @description sha256:<hex> of the script body the step ran (null if its plan is gone). */
+                scriptHash: string | null;
+            }[];
             log: string[];
             droppedLogLines: number;
         };
