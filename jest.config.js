@@ -10,7 +10,7 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  roots: ['<rootDir>/agent', '<rootDir>/packages', '<rootDir>/services', '<rootDir>/proto'],
+  roots: ['<rootDir>/agent', '<rootDir>/charts', '<rootDir>/packages', '<rootDir>/services', '<rootDir>/proto'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/scripts/jest/global-setup.js',

@@ -165,6 +165,30 @@ PY
   echo "$dir"
 }
 
+# JSON schemas of the custom resources the chart can render (Gateway API routes, prometheus-operator's
+# ServiceMonitor), converted from the CRDs in the projects' Go modules, strict: a property not in the CRD is
+# an error, as kubeconform -strict makes it for built-in kinds. Prints the directory (<group>/<kind>_<version>.json).
+GATEWAY_API_VERSION=v1.4.0
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
+crd_schemas() {
+  local dir="$K8S_TOOLS/crd-schemas-$GATEWAY_API_VERSION-$PROMETHEUS_OPERATOR_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    ensure_go
+    log "fetching CRD schemas (gateway-api $GATEWAY_API_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
+    local work gateway operator
+    work=$(mktemp -d "$K8S_TOOLS/.build-crds.XXXXXX")
+    gateway=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    operator=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -d "$gateway" ] && [ -d "$operator" ] || { rm -rf "$work"; die "downloading the CRDs' modules failed"; }
+    python3 "$CONVERGE_ROOT/scripts/chart/crd-to-json-schema.py" "$work/out" \
+      "$gateway"/config/crd/standard/gateway.networking.k8s.io_{httproutes,grpcroutes}.yaml \
+      "$operator"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml >&2 \
+      || { rm -rf "$work"; die "converting the CRDs failed"; }
+    rm -rf "$dir" && mv "$work/out" "$dir" && rm -rf "$work" && touch "$dir/.complete"
+  fi
+  echo "$dir"
+}
+
 # The chart tools, built one at a time (two cores: parallel Go builds only share them).
 ensure_chart_tools() {
   mkdir -p "$K8S_TOOLS"
@@ -172,5 +196,6 @@ ensure_chart_tools() {
   KUBECONFORM=$(kubeconform_bin)
   HELM_UNITTEST=$(helm_unittest_bin)
   KUBE_SCHEMAS=$(kube_schemas)
-  export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS
+  CRD_SCHEMAS=$(crd_schemas)
+  export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS CRD_SCHEMAS
 }

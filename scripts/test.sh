@@ -21,6 +21,10 @@ log "static checks (format, lint, types, proto)"
 npm run check --silent
 npm run breaking --silent -w @converge/proto
 
+log "the Helm chart (offline) and skaffold.yaml"
+npm run check:chart --silent
+npm run check:skaffold --silent
+
 log "unit and integration tests"
 npm run jest --silent -- --forceExit --testPathIgnorePatterns '\.fault\.test\.ts$' "$@"
 
