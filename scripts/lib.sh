@@ -167,11 +167,12 @@ PY
 
 # JSON schemas of the custom resources the chart can render (Gateway API routes, prometheus-operator's
 # ServiceMonitor), converted from the CRDs in the projects' Go modules, strict: a property not in the CRD is
-# an error, as kubeconform -strict makes it for built-in kinds. Prints the directory (<group>/<kind>_<version>.json).
+# an error, as kubeconform -strict makes it for built-in kinds. Prints the directory (<group>/<kind>_<version>.json,
+# and the CRDs themselves in crds/, which the install test applies).
 GATEWAY_API_VERSION=v1.4.0
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 crd_schemas() {
-  local dir="$K8S_TOOLS/crd-schemas-$GATEWAY_API_VERSION-$PROMETHEUS_OPERATOR_VERSION"
+  local dir="$K8S_TOOLS/crd-schemas-$GATEWAY_API_VERSION-$PROMETHEUS_OPERATOR_VERSION-2"
   if [ ! -f "$dir/.complete" ]; then
     ensure_go
     log "fetching CRD schemas (gateway-api $GATEWAY_API_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
@@ -180,9 +181,10 @@ crd_schemas() {
     gateway=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
     operator=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
     [ -d "$gateway" ] && [ -d "$operator" ] || { rm -rf "$work"; die "downloading the CRDs' modules failed"; }
-    python3 "$CONVERGE_ROOT/scripts/chart/crd-to-json-schema.py" "$work/out" \
-      "$gateway"/config/crd/standard/gateway.networking.k8s.io_{httproutes,grpcroutes}.yaml \
-      "$operator"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml >&2 \
+    mkdir -p "$work/out/crds"
+    cp "$gateway"/config/crd/standard/gateway.networking.k8s.io_{httproutes,grpcroutes}.yaml \
+      "$operator"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml "$work/out/crds/"
+    python3 "$CONVERGE_ROOT/scripts/chart/crd-to-json-schema.py" "$work/out" "$work"/out/crds/*.yaml >&2 \
       || { rm -rf "$work"; die "converting the CRDs failed"; }
     rm -rf "$dir" && mv "$work/out" "$dir" && rm -rf "$work" && touch "$dir/.complete"
   fi
@@ -198,4 +200,54 @@ ensure_chart_tools() {
   KUBE_SCHEMAS=$(kube_schemas)
   CRD_SCHEMAS=$(crd_schemas)
   export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS CRD_SCHEMAS
+}
+
+# --- A local Kubernetes control plane for the chart's install test ---------------------------------------------
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd from the wrapper module in
+# scripts/kube (k8s.io/kubernetes with its staging modules pinned), kwok from its own module. About 20-30 minutes
+# of Go build on two cores the first time; cached in $K8S_TOOLS/kube-<version>-<hash>/.
+KUBE_VERSION=v1.36.3
+KWOK_VERSION=v0.8.0
+kube_bins() {
+  local src="$CONVERGE_ROOT/scripts/kube" hash dir
+  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/tools.go" "$src/cmd/etcd/main.go" | sha256sum | cut -c1-12)
+  dir="$K8S_TOOLS/kube-$KUBE_VERSION-$hash"
+  if [ ! -f "$dir/.complete" ]; then
+    ensure_go
+    mkdir -p "$dir"
+    local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+    # Without the version the API server reports v0.0.0-master, which kubectl and helm cannot parse.
+    local ldflags="" pkg
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    done
+    for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      [ -x "$dir/$cmd" ] && continue
+      log "building $cmd $KUBE_VERSION (once; cached in $dir)"
+      (cd "$src" && CGO_ENABLED=0 nice -n 10 go build -mod=mod -trimpath -ldflags "$ldflags" -o "$dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd") >&2 \
+        || die "building $cmd failed"
+      mv "$dir/$cmd.tmp" "$dir/$cmd"
+    done
+    if [ ! -x "$dir/etcd" ]; then
+      log "building etcd (once)"
+      (cd "$src" && CGO_ENABLED=0 nice -n 10 go build -mod=mod -trimpath -o "$dir/etcd.tmp" ./cmd/etcd) >&2 || die "building etcd failed"
+      mv "$dir/etcd.tmp" "$dir/etcd"
+    fi
+    touch "$dir/.complete"
+  fi
+  echo "$dir"
+}
+kwok_bin() { go_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok ./cmd/kwok; }
+# kwok's stages (it ships none built in): nodes become Ready with a lease heartbeat, pods become Ready, Job pods
+# complete, deleted pods go; chart test hooks (`helm test`) complete as well (scripts/kube/stages/).
+kwok_stages() {
+  local module
+  module=$(cd "$K8S_TOOLS" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$module" ] || die "go mod download sigs.k8s.io/kwok@$KWOK_VERSION failed"
+  local stage
+  for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+    pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    cat "$module/kustomize/stage/$stage.yaml"; echo "---"
+  done
+  cat "$CONVERGE_ROOT/scripts/kube/stages/helm-test-complete.yaml"
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project against the real local stack: `npm test`.
-# Installs what is missing (Node.js 24, npm dependencies, the stack's servers),
-# starts the stack if it is not running (and stops it again afterwards), then runs
-# the static checks, the unit and integration tests, and the fault tests, which
-# stop and restart shared servers and so run alone, one file at a time.
+# Installs what is missing (Node.js 24, npm dependencies, the stack's servers, the
+# chart tools), starts the stack if it is not running (and stops it again afterwards),
+# then runs the static checks (the Helm chart's and skaffold's included), the unit
+# and integration tests, the fault tests, which stop and restart shared servers and
+# so run alone, one file at a time, and the chart's install on a local API server.
 # --forceExit: kafkajs can keep a request timer alive briefly after disconnect, and a
 # hung runner would cost CI its whole budget.
 set -euo pipefail
@@ -30,3 +31,8 @@ npm run jest --silent -- --forceExit --testPathIgnorePatterns '\.fault\.test\.ts
 
 log "fault tests"
 npm run jest --silent -- --forceExit --runInBand --testMatch '**/*.fault.test.ts' --passWithNoTests "$@"
+
+# Last and alone: on a machine without the cached control plane this builds it first (20-30 minutes of Go
+# build on two cores), and nothing else should compete for the cores meanwhile.
+log "the chart on a local API server"
+npm run test:chart-install --silent

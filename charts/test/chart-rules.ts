@@ -12,6 +12,7 @@ export const secretVariables = [
   'DEPLOYMENT_SECRETS_KEY',
   'INTEGRATION_SECRETS_KEY',
   'OIDC_CLIENT_SECRET',
+  'SESSION_SECRET',
 ];
 
 // The hard-exit timer runService arms after SHUTDOWN_TIMEOUT (packages/runtime/src/run-service.ts).

@@ -25,6 +25,9 @@ Rules values.schema.json cannot state (they relate two values). Each fails the r
 {{- if gt (int .Values.identity.replicaCount) $partitions }}
 {{- fail (printf "identity.replicaCount (%v) exceeds kafka.partitions (%v): a replica beyond the partitions owns no computer" .Values.identity.replicaCount $partitions) }}
 {{- end }}
+{{- if and (eq .Values.apiRouting "edge") (not .Values.dashboard.enabled) }}
+{{- fail "apiRouting edge needs the dashboard (its edge routes /api/v1/*): enable dashboard or set apiRouting to ingress" }}
+{{- end }}
 {{- if and (ne .Values.kafka.sasl.mechanism "none") (not .Values.kafka.sasl.username) }}
 {{- fail "kafka.sasl.username is required when kafka.sasl.mechanism is not none" }}
 {{- end }}
