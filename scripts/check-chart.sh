@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The Helm chart's offline checks: `npm run check:chart` (part of `npm test`).
+# The Helm chart's offline checks, and the Containerfile's lint: `npm run check:chart` (part of `npm test`).
 #   helm lint --strict with the default values and every ci/ and examples/ values file;
 #   helm template of each, validated by kubeconform -strict against Kubernetes' JSON schemas (kubernetes-validate)
 #   and the CRDs' (Gateway API, ServiceMonitor);
 #   the chart's unit tests (helm-unittest, charts/converge/tests);
-#   and each check once more on a values file broken on purpose (charts/test/broken), where it must fail.
+#   and each check once more on a values file broken on purpose (charts/test/broken), where it must fail;
+#   hadolint on Containerfile (and on a broken one).
 # The tools are built once from the Go module proxy into ~/.cache/converge/k8s-tools (scripts/lib.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -58,3 +59,8 @@ expect_failure "helm lint" "kafka/partitions': minimum: got 0, want 1" \
 expect_failure "kubeconform" "additional properties 'nodeAffinty' not allowed" kubeconform "$out/broken.yaml"
 expect_failure "helm-unittest" "holds no secret variable" \
   "$HELM_UNITTEST" --strict --skip-schema-validation --values "$PWD/$BROKEN/secret-in-configmap-values.yaml" "$CHART"
+
+log "hadolint Containerfile"
+"$HADOLINT" --failure-threshold warning Containerfile && echo "  Containerfile: clean"
+printf 'FROM node:24\nRUN cd /app && npm install\n' >"$out/Containerfile.broken"
+expect_failure "hadolint" "DL3003|DL3016" "$HADOLINT" --failure-threshold warning "$out/Containerfile.broken"

