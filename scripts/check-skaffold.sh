@@ -10,11 +10,14 @@ SKAFFOLD=$(skaffold_bin)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-log "skaffold render -p ci (offline)"
 # helm v3 first on PATH: skaffold runs `helm version --client`, which helm v4 refuses.
-PATH="$(dirname "$HELM"):$PATH" SKAFFOLD_UPDATE_CHECK=false \
-  "$SKAFFOLD" render -p ci --offline=true --digest-source=tag --default-repo="" --output "$out/rendered.yaml" >"$out/render.log" 2>&1 \
-  || { cat "$out/render.log" >&2; die "skaffold render failed"; }
+render() { # skaffold.yaml, output
+  PATH="$(dirname "$HELM"):$PATH" SKAFFOLD_UPDATE_CHECK=false SKAFFOLD_INTERACTIVE=false \
+    "$SKAFFOLD" render -f "$1" -p ci --offline=true --digest-source=tag --default-repo="" --output "$2"
+}
+
+log "skaffold render -p ci (offline)"
+render skaffold.yaml "$out/rendered.yaml" >"$out/render.log" 2>&1 || { cat "$out/render.log" >&2; die "skaffold render failed"; }
 
 "$KUBECONFORM" -strict -summary -kubernetes-version "$CHART_KUBE_VERSION" \
   -schema-location "$KUBE_SCHEMAS/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
@@ -30,3 +33,9 @@ while read -r image; do
   esac
 done <<<"$images"
 echo "  images: $(echo "$images" | tr '\n' ' ')"
+
+log "skaffold render fails on an image value the chart does not have"
+sed 's/identity.image.repository:/identity.image.repo:/' skaffold.yaml >"$out/skaffold.yaml"
+if render "$out/skaffold.yaml" "$out/broken.yaml" >"$out/broken.log" 2>&1; then die "skaffold render passed with a broken value"; fi
+grep -q "additional properties 'repo' not allowed" "$out/broken.log" || { cat "$out/broken.log" >&2; die "skaffold render failed, but not on the schema"; }
+echo "  skaffold render fails as it must: $(grep -om1 "additional properties 'repo' not allowed" "$out/broken.log")"
