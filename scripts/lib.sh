@@ -208,9 +208,19 @@ hadolint_bin() {
   echo "$dir/hadolint"
 }
 
+# pip (to fetch wheels) and PyYAML (to read the CRDs), from Debian when the machine's Python lacks them.
+ensure_python_tools() {
+  python3 -m pip --version >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null && return
+  log "installing python3-pip and python3-yaml from Debian"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-pip python3-yaml >/dev/null
+}
+
 # The chart tools, built one at a time (two cores: parallel Go builds only share them).
 ensure_chart_tools() {
   mkdir -p "$K8S_TOOLS"
+  ensure_python_tools
   HELM=$(helm_bin)
   KUBECONFORM=$(kubeconform_bin)
   HELM_UNITTEST=$(helm_unittest_bin)
