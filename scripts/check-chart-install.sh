@@ -75,13 +75,20 @@ spread=$(k -n converge get configmap converge-agent-gateway -o jsonpath='{.data.
 echo "  gateway generation $before -> $after, DRAIN_SPREAD=$spread, revision $("$HELM" -n converge history converge -o json | grep -o '"revision":[0-9]*' | tail -1 | cut -d: -f2)"
 
 log "helm test"
-"$HELM" test converge -n converge --timeout 2m | grep -E "^(TEST SUITE|Phase):|Phase" | sed 's/^/  /'
+"$HELM" test converge -n converge --timeout 2m >"$dir/test.log" || { cat "$dir/test.log" >&2; die "helm test failed"; }
+grep -q "^TEST SUITE: *converge-test-readiness" "$dir/test.log" && grep -q "^Phase: *Succeeded" "$dir/test.log" \
+  || { cat "$dir/test.log" >&2; die "helm test ran no test, or it did not succeed"; }
+grep -E "^(TEST SUITE|Phase):" "$dir/test.log" | sed 's/^/  /'
 
 log "a second release: Gateway API routes and a ServiceMonitor (their CRDs applied first)"
 k apply -f "$CRD_SCHEMAS/crds/" >/dev/null
 k wait --for=condition=Established crd/httproutes.gateway.networking.k8s.io crd/grpcroutes.gateway.networking.k8s.io \
   crd/servicemonitors.monitoring.coreos.com --timeout=60s >/dev/null
 secrets converge-gateway-api
-"$HELM" install converge "$CHART" -n converge-gateway-api -f "$CHART/ci/gateway-api-values.yaml" --wait --timeout 5m >/dev/null
+# Without --wait: helm would wait for the agents' LoadBalancer Service to get an address, which needs a cloud.
+"$HELM" install converge "$CHART" -n converge-gateway-api -f "$CHART/ci/gateway-api-values.yaml" >/dev/null
+for deployment in $(k -n converge-gateway-api get deployment -o name); do
+  k -n converge-gateway-api rollout status "$deployment" --timeout=120s >/dev/null || die "$deployment did not roll out"
+done
 echo "  $(k -n converge-gateway-api get httproute,grpcroute,servicemonitor -o name | tr '\n' ' ')"
 echo "  done in $(($(date +%s) - started)) s"
