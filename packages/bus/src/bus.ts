@@ -2,7 +2,7 @@
 import './kafkajs-request-queue.ts';
 import type { EventContract } from '@converge/contracts';
 import { injectTraceContext, SpanKind, withSpan, type Logger } from '@converge/telemetry';
-import { Kafka, logLevel, type Admin, type IHeaders, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type Message, type SASLOptions } from 'kafkajs';
 import { createBusMetrics } from './bus-metrics.ts';
 import { deadLetterTopic } from './dead-letter.ts';
 import { encodeEvent, sharedHeaders, type OutgoingEvent } from './envelope.ts';
@@ -26,6 +26,28 @@ export interface BusOptions {
    * test runs, can share one broker without reading each other's events. Empty in a normal installation.
    */
   topicPrefix?: string;
+  /** TLS to the brokers. */
+  tls?: boolean;
+  /** SASL credentials, when the brokers ask for them. */
+  sasl?: BusSasl;
+}
+
+export interface BusSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/** kafkajs' options type is a union keyed by the mechanism. */
+function saslOptions({ mechanism, username, password }: BusSasl): SASLOptions {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
 }
 
 /** One event with its contract, for `publishAll`. */
@@ -98,6 +120,8 @@ export function createBus(opts: BusOptions): Bus {
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...(opts.tls ? { ssl: true } : {}),
+    ...(opts.sasl ? { sasl: saslOptions(opts.sasl) } : {}),
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(opts.logger),
   });

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       http: { host: '127.0.0.1', port: 8080 },
       logLevel: 'info',
-      kafka: { brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], partitions: 12, topicPrefix: '' },
+      kafka: { brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], partitions: 12, topicPrefix: '', tls: false },
       mongo: { uri: validEnv.MONGO_URI, databasePrefix: 'converge' },
       redis: { url: validEnv.REDIS_URL },
       oidc: {
@@ -53,6 +53,35 @@ describe('loadConfig', () => {
       otel: { tracesEndpoint: undefined },
       shutdownTimeoutMs: 20_000,
     });
+  });
+
+  it('reads Kafka TLS and SASL credentials, and refuses a SASL mechanism without a user and password', () => {
+    const managed = loadConfig(serviceEnv.transform(serviceConfig), {
+      ...validEnv,
+      KAFKA_TLS: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'converge',
+      KAFKA_SASL_PASSWORD: 'kafka-s3cret',
+    });
+    expect(managed.kafka).toMatchObject({
+      tls: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'converge', password: 'kafka-s3cret' },
+    });
+
+    const error = configError(() =>
+      loadConfig(serviceEnv.transform(serviceConfig), { ...validEnv, KAFKA_SASL_MECHANISM: 'plain' }),
+    );
+    expect(error.issues).toEqual([
+      { variable: 'KAFKA_SASL_USERNAME', reason: 'is required with KAFKA_SASL_MECHANISM' },
+      { variable: 'KAFKA_SASL_PASSWORD', reason: 'is required with KAFKA_SASL_MECHANISM' },
+    ]);
+    expect(
+      configError(() =>
+        loadConfig(serviceEnv.transform(serviceConfig), { ...validEnv, KAFKA_SASL_MECHANISM: 'gssapi' }),
+      ).issues,
+    ).toEqual([
+      { variable: 'KAFKA_SASL_MECHANISM', reason: 'must be one of plain, scram-sha-256, scram-sha-512' },
+    ]);
   });
 
   it("reads the issuer's access token rules, refusing a clock tolerance over 5 minutes", () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { csv, duration, logLevel, port, url, type LogLevel } from './env-fields.ts';
+import { ConfigError } from './load-config.ts';
+import { bool, csv, duration, logLevel, port, url, type LogLevel } from './env-fields.ts';
 
 /**
  * The variables every service reads. A service extends it (`serviceEnv.extend({...})`) and maps the result
@@ -19,6 +20,16 @@ export const serviceEnv = z.object({
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
     .default(''),
+  // TLS to the brokers, and SASL (a managed Kafka, Strimzi's SCRAM listener). The password is a secret: the
+  // chart reads it from a Secret.
+  KAFKA_TLS: bool().default(false),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
+      error: 'must be one of plain, scram-sha-256, scram-sha-512',
+    })
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI'),
   // Each service owns the database `<prefix>_<service>`; tests run with their own prefix.
   MONGO_DATABASE_PREFIX: z
@@ -50,10 +61,17 @@ export const serviceEnv = z.object({
 
 export type ServiceEnv = z.infer<typeof serviceEnv>;
 
+/** SASL credentials of the Kafka clients, when the brokers ask for them. */
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
 export interface ServiceConfig {
   http: { host: string; port: number };
   logLevel: LogLevel;
-  kafka: { brokers: string[]; partitions: number; topicPrefix: string };
+  kafka: { brokers: string[]; partitions: number; topicPrefix: string; tls: boolean; sasl?: KafkaSasl };
   mongo: { uri: string; databasePrefix: string };
   redis: { url: string };
   oidc: {
@@ -71,6 +89,13 @@ export interface ServiceConfig {
 
 /** The nested form of the shared variables. */
 export function serviceConfig(env: ServiceEnv): ServiceConfig {
+  if (env.KAFKA_SASL_MECHANISM !== undefined) {
+    const missing = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((name) => !env[name]);
+    if (missing.length > 0)
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, reason: 'is required with KAFKA_SASL_MECHANISM' })),
+      );
+  }
   return {
     http: { host: env.HOST, port: env.PORT },
     logLevel: env.LOG_LEVEL,
@@ -78,6 +103,16 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
       brokers: env.KAFKA_BROKERS,
       partitions: env.KAFKA_PARTITIONS,
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      tls: env.KAFKA_TLS,
+      ...(env.KAFKA_SASL_MECHANISM
+        ? {
+            sasl: {
+              mechanism: env.KAFKA_SASL_MECHANISM,
+              username: env.KAFKA_SASL_USERNAME ?? '',
+              password: env.KAFKA_SASL_PASSWORD ?? '',
+            },
+          }
+        : {}),
     },
     mongo: { uri: env.MONGO_URI, databasePrefix: env.MONGO_DATABASE_PREFIX },
     redis: { url: env.REDIS_URL },

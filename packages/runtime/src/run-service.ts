@@ -86,6 +86,8 @@ export async function runService<C extends ServiceConfig>(
     source: name,
     logger,
     topicPrefix: config.kafka.topicPrefix,
+    tls: config.kafka.tls,
+    ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
   });
   await bus.connect();
   await bus.ensureTopics(definition.topics);
