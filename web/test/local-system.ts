@@ -37,11 +37,13 @@ export async function startLocalSystem(extraEnv: Record<string, string> = {}): P
   // All at once: a service waits for the topics of the others before it is ready. Sessions asks deployments
   // for plans over gRPC, so deployments' gRPC port is chosen here rather than by the OS.
   const grpcPort = await freePort();
+  // Deployments seals secret parameters for the gateway with it; sessions, which carries them, never holds it.
+  const commandSecretsKey = randomBytes(32).toString('base64');
   const started = await Promise.allSettled([
     start('identity'),
-    start('deployments', { GRPC_PORT: String(grpcPort) }),
+    start('deployments', { GRPC_PORT: String(grpcPort), COMMAND_SECRETS_KEY: commandSecretsKey }),
     start('sessions', { DEPLOYMENTS_GRPC_ADDRESS: `127.0.0.1:${grpcPort}` }),
-    start('agent-gateway', { AGENT_PORT: '0', AGENT_GRPC_PORT: '0' }),
+    start('agent-gateway', { AGENT_PORT: '0', AGENT_GRPC_PORT: '0', COMMAND_SECRETS_KEY: commandSecretsKey }),
     start('sync'),
   ]);
   const failed = started.find((result) => result.status === 'rejected');
